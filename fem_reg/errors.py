@@ -1,0 +1,40 @@
+"""Errors a user can cause, each naming its culprit.
+
+Everything in fem_reg may import this module; it imports nothing from fem_reg.
+The command line prints any :class:`FemRegError` as one line and exits with status 2.
+"""
+
+
+class FemRegError(Exception):
+    """Base class of every error caused by user input (file, mesh, parameter, case key)."""
+
+
+class MeshFileError(FemRegError):
+    """A mesh file cannot be read, or holds something fem_reg cannot use."""
+
+
+class MeshError(FemRegError):
+    """A mesh is invalid: inverted or degenerate cells, duplicate nodes, mixed cell types."""
+
+
+class UnknownNameError(FemRegError, KeyError):
+    """A boundary, subdomain, geometry, field or problem name that does not exist."""
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ParameterError(FemRegError, ValueError):
+    """A parameter outside its allowed range or of the wrong type."""
+
+
+class CaseError(FemRegError):
+    """A case file that cannot be read or has unknown keys or bad values."""
+
+
+class SolverError(FemRegError):
+    """A linear or nonlinear solve that failed (no convergence, residual check)."""
+
+
+class SingularSystemError(SolverError):
+    """A singular system, typically from missing supports."""
