@@ -1,0 +1,13 @@
+"""Meshes: load/save with names, canonical geometries, refinement sequences, validation."""
+
+from .geometry import (GEOMETRIES, block_on_base, cantilever, cantilever_box, cook_membrane,
+                       l_bracket, mbb_beam, planar_mesh, rectangle)
+from .info import mesh_info
+from .io import load_mesh, save_mesh
+from .names import boundary, boundary_nodes, names, subdomain
+from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
+
+__all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",
+           "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
+           "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "MeshSequence",
+           "Remeshing", "UniformRefinement", "mesh_size", "refine"]

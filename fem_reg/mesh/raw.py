@@ -73,17 +73,31 @@ def id_list(ids, limit=8):
     return ", ".join(map(str, ids[:limit])) + f", ... ({len(ids)} in all)"
 
 
+# odd 64-bit multipliers for hashing sorted node tuples (arithmetic wraps modulo 2^64)
+_ROW_HASH = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                      0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                      0x94D049BB133111EB, 0xBF58476D1CE4E5B9], dtype=np.uint64)
+
+
 def match_rows(reference, query):
-    """Index of each row of ``query`` in ``reference`` (rows compared as sorted sets), or -1."""
-    ref = np.sort(np.asarray(reference), axis=1)
-    qry = np.sort(np.asarray(query), axis=1)
-    if len(qry) == 0:
-        return np.zeros(0, dtype=np.int64)
-    _, inverse = np.unique(np.vstack((ref, qry)), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    position = np.full(inverse.max() + 1, -1, dtype=np.int64)
-    position[inverse[: len(ref)]] = np.arange(len(ref))
-    return position[inverse[len(ref):]]
+    """Index of each row of ``query`` in ``reference`` (rows compared as sets), or -1.
+
+    Rows are hashed to one 64-bit key each; a candidate found by key is accepted only if its
+    nodes are equal, so a hash collision can cause a miss but never a wrong match.
+    """
+    ref = np.sort(np.asarray(reference, dtype=np.int64), axis=1)
+    qry = np.sort(np.asarray(query, dtype=np.int64), axis=1)
+    if len(qry) == 0 or len(ref) == 0:
+        return np.full(len(qry), -1, dtype=np.int64)
+    weights = _ROW_HASH[: ref.shape[1]]
+    with np.errstate(over="ignore"):
+        ref_key = (ref.astype(np.uint64) * weights).sum(axis=1)
+        qry_key = (qry.astype(np.uint64) * weights).sum(axis=1)
+    order = np.argsort(ref_key)
+    found = np.clip(np.searchsorted(ref_key[order], qry_key), 0, len(ref) - 1)
+    candidate = order[found]
+    same = (ref[candidate] == qry).all(axis=1)
+    return np.where(same, candidate, -1)
 
 
 def _planar_points(raw, dim):
@@ -189,26 +203,33 @@ def _check_duplicate_nodes(raw, points):
 
 
 def _facets_of(mesh, raw, renumber):
-    boundaries = {}
-    facet_nodes = mesh.facets.T
+    """Facet indices of each named facet set, matched by node sets in one pass."""
+    nodes_per_facet = mesh.facets.shape[0]
+    named = {}
     for name, nodes in raw.facet_sets.items():
-        nodes = np.asarray(nodes)
-        if nodes.ndim == 1:
-            nodes = nodes[:, None]
-        if nodes.shape[1] != facet_nodes.shape[1]:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        nodes = nodes[:, None] if nodes.ndim == 1 else nodes
+        if nodes.shape[1] != nodes_per_facet:
             raise MeshFileError(f"{raw.source}: boundary '{name}' has facets with "
                                 f"{nodes.shape[1]} nodes; {raw.cell_type} cells have facets "
-                                f"with {facet_nodes.shape[1]}")
-        mapped = renumber[nodes] if nodes.size else nodes
+                                f"with {nodes_per_facet}")
+        mapped = renumber[nodes]
         if (mapped < 0).any():
             raise MeshFileError(f"{raw.source}: boundary '{name}' uses nodes that belong to "
                                 f"no {raw.cell_type} cell")
-        index = match_rows(facet_nodes, mapped)
-        missing = np.nonzero(index < 0)[0]
+        named[name] = mapped
+    if not named:
+        return {}
+    index = match_rows(mesh.facets.T, np.vstack(list(named.values())))
+    boundaries, start = {}, 0
+    for name, nodes in named.items():
+        ids = index[start:start + len(nodes)]
+        start += len(nodes)
+        missing = np.nonzero(ids < 0)[0]
         if missing.size:
             raise MeshFileError(f"{raw.source}: boundary '{name}': {missing.size} facet(s) "
                                 f"are not faces of any cell (facet ids {id_list(missing)})")
-        boundaries[name] = np.unique(index).astype(np.int32)
+        boundaries[name] = np.unique(ids).astype(np.int32)
     return boundaries
 
 

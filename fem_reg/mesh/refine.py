@@ -1,0 +1,212 @@
+"""Refinement that keeps names, and mesh sequences for refinement studies.
+
+Two ways to make a sequence, both consumed the same way by the study harness:
+
+* :class:`UniformRefinement` splits every cell of a base mesh (h, h/2, h/4, ...): nested meshes,
+  exact ratio 2, the base geometry's facets kept (polygonal boundaries stay polygonal).
+* :class:`Remeshing` meshes a canonical geometry again at h, h/r, h/r^2, ...: non-nested,
+  unstructured at every level, the true geometry at every level.
+"""
+
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+from skfem import Basis, Functional, Mesh
+
+from ..errors import ParameterError, UnknownNameError
+from .geometry import GEOMETRIES
+
+
+def _facet_subpoints(mesh, facets):
+    """Where refined nodes on each facet can be: its vertices, the midpoints of each pair of
+    its vertices, and its centre. Shape ``(dim, npoints_per_facet, nfacets)``."""
+    nodes = mesh.facets[:, facets]
+    corners = mesh.p[:, nodes]                                   # (dim, k, nf)
+    pairs = list(itertools.combinations(range(nodes.shape[0]), 2))
+    parts = [corners]
+    if pairs:
+        a, b = np.array(pairs).T
+        parts.append(0.5 * (corners[:, a] + corners[:, b]))
+    if nodes.shape[0] > 3:
+        parts.append(corners.mean(axis=1, keepdims=True))
+    return np.concatenate(parts, axis=1)
+
+
+def _restore_boundaries(coarse, fine):
+    """Named facets of ``fine`` lying on the named facets of ``coarse`` (any cell type)."""
+    tree = cKDTree(fine.p.T)
+    scale = np.linalg.norm(np.ptp(coarse.p, axis=1))
+    boundaries = {}
+    for name, facets in coarse.boundaries.items():
+        facets = np.asarray(facets)
+        sub = _facet_subpoints(coarse, facets)                   # (dim, m, nf)
+        dist, node = tree.query(sub.reshape(sub.shape[0], -1).T)
+        found = dist <= 1e-9 * scale
+        owner = np.tile(np.arange(len(facets)), sub.shape[1])   # column order of reshape
+        incidence = sparse.csr_matrix(
+            (np.ones(found.sum()), (node[found], owner[found])),
+            shape=(fine.p.shape[1], len(facets)))
+        incidence.data[:] = 1.0
+        candidates = np.nonzero(np.asarray(incidence.sum(axis=1)).ravel()[fine.facets]
+                                .all(axis=0))[0]
+        on_same = incidence[fine.facets[0, candidates]]
+        for row in fine.facets[1:]:
+            on_same = on_same.multiply(incidence[row[candidates]])
+        hits = np.unique(on_same.tocoo().row)
+        boundaries[name] = candidates[hits].astype(np.int32)
+    return boundaries
+
+
+@contextlib.contextmanager
+def _quiet_skfem():
+    logger = logging.getLogger("skfem.mesh.mesh")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def refine(mesh, times=1):
+    """Split every cell ``times`` times, keeping named boundaries and subdomains.
+
+    scikit-fem keeps subdomains for every cell type and boundaries for triangles and quads;
+    for tetrahedra and hexahedra the boundaries are found again here.
+    """
+    if not isinstance(times, (int, np.integer)) or isinstance(times, bool) or times < 0:
+        raise ParameterError(f"times must be a non-negative integer, got {times!r}")
+    for _ in range(int(times)):
+        with _quiet_skfem():    # it warns that boundaries were dropped; we restore them
+            fine = mesh.refined(1)
+        if mesh.boundaries and not fine.boundaries:
+            fine = type(fine)(fine.doflocs, fine.t,
+                              _boundaries=_restore_boundaries(mesh, fine),
+                              _subdomains=fine.subdomains)
+        mesh = fine
+    return mesh
+
+
+def mesh_size(mesh):
+    """Representative cell size ``(measure / ncells)^(1/dim)`` (Celik et al. 2008, eq. 1)."""
+    measure = Functional(lambda w: np.ones_like(w.x[0])).assemble(Basis(mesh, mesh.elem()))
+    return float((measure / mesh.nelements) ** (1.0 / mesh.dim()))
+
+
+class MeshSequence:
+    """Meshes at levels ``0 .. levels-1`` (0 coarsest), built on demand.
+
+    Subclasses define :meth:`mesh` and :meth:`describe`; instances are picklable so that a
+    study can build each level in a worker process.
+    """
+
+    levels: int
+
+    def mesh(self, level):
+        raise NotImplementedError
+
+    def describe(self):
+        """A JSON-serializable description that identifies the sequence (for caches)."""
+        raise NotImplementedError
+
+    def key(self, level):
+        """A short hash identifying the mesh of ``level``."""
+        text = json.dumps({**self.describe(), "level": level}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _check_level(self, level):
+        if not 0 <= level < self.levels:
+            raise ParameterError(f"level must be in 0..{self.levels - 1}, got {level}")
+
+    def __len__(self):
+        return self.levels
+
+    def __iter__(self):
+        return (self.mesh(level) for level in range(self.levels))
+
+
+def _check_levels(levels):
+    if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or levels < 1:
+        raise ParameterError(f"levels must be a positive integer, got {levels!r}")
+    return int(levels)
+
+
+class UniformRefinement(MeshSequence):
+    """``base`` refined uniformly 0, 1, ..., levels-1 times (names kept)."""
+
+    def __init__(self, base, levels):
+        if not isinstance(base, Mesh):
+            raise ParameterError(f"base must be a scikit-fem mesh, got {type(base).__name__}")
+        self.base = base
+        self.levels = _check_levels(levels)
+        self._last = (0, base)
+
+    def mesh(self, level):
+        self._check_level(level)
+        start, mesh = self._last if self._last[0] <= level else (0, self.base)
+        mesh = refine(mesh, level - start)
+        self._last = (level, mesh)
+        return mesh
+
+    def describe(self):
+        digest = hashlib.sha256()
+        digest.update(type(self.base).__name__.encode())
+        digest.update(np.ascontiguousarray(self.base.p).tobytes())
+        digest.update(np.ascontiguousarray(self.base.t).tobytes())
+        for group in (self.base.boundaries or {}, self.base.subdomains or {}):
+            for name in sorted(group):
+                digest.update(name.encode())
+                digest.update(np.ascontiguousarray(group[name]).tobytes())
+        return {"kind": "uniform", "base": digest.hexdigest()[:16]}
+
+    def __getstate__(self):
+        return {"base": self.base, "levels": self.levels}
+
+    def __setstate__(self, state):
+        self.__init__(state["base"], state["levels"])
+
+
+class Remeshing(MeshSequence):
+    """A canonical geometry meshed at ``h / ratio**level``.
+
+    Parameters
+    ----------
+    geometry
+        A name from :data:`fem_reg.mesh.GEOMETRIES` (``"cook_membrane"``, ...).
+    h
+        Target size at level 0.
+    levels
+        Number of levels.
+    ratio
+        Refinement ratio between levels (> 1; Celik et al. recommend at least 1.3).
+    options
+        Keyword arguments of the geometry function (``cell_type``, ``structured``, sizes).
+    """
+
+    def __init__(self, geometry, h, levels, ratio=2.0, **options):
+        if geometry not in GEOMETRIES:
+            raise UnknownNameError(f"unknown geometry '{geometry}'; known: "
+                                   f"{', '.join(GEOMETRIES)}")
+        if not isinstance(h, (int, float)) or not h > 0:
+            raise ParameterError(f"h must be a positive number, got {h!r}")
+        if not isinstance(ratio, (int, float)) or not ratio > 1:
+            raise ParameterError(f"ratio must be a number > 1, got {ratio!r}")
+        self.geometry = geometry
+        self.h = float(h)
+        self.levels = _check_levels(levels)
+        self.ratio = float(ratio)
+        self.options = dict(options)
+
+    def mesh(self, level):
+        self._check_level(level)
+        return GEOMETRIES[self.geometry](h=self.h / self.ratio ** level, **self.options)
+
+    def describe(self):
+        return {"kind": "remesh", "geometry": self.geometry, "h": self.h,
+                "ratio": self.ratio, "options": self.options}
