@@ -16,6 +16,7 @@ import math
 import gmsh
 import numpy as np
 
+from ..checks import flag, one_of, positive
 from ..errors import MeshError, ParameterError
 from .raw import RawMesh, build_mesh
 
@@ -85,17 +86,9 @@ def raw_from_gmsh(source):
                    facet_sets=facet_sets, source=source)
 
 
-def _check_size(h, name="h"):
-    if not isinstance(h, (int, float)) or isinstance(h, bool) or not h > 0 \
-            or not math.isfinite(h):
-        raise ParameterError(f"{name} must be a positive number, got {h!r}")
-    return float(h)
-
-
 def _check_cell_type(cell_type, allowed, structured):
-    if cell_type not in allowed:
-        raise ParameterError(f"cell_type must be one of {', '.join(allowed)}, "
-                             f"got {cell_type!r}")
+    one_of("cell_type", cell_type, allowed)
+    flag("structured", structured)
     if cell_type == "hexahedron" and not structured:
         raise ParameterError("cell_type 'hexahedron' needs structured=true (gmsh has no "
                              "robust unstructured all-hexahedral mesher)")
@@ -146,7 +139,7 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
     corners
         For ``structured``: per polygon, the four point indices at its corners.
     """
-    h = _check_size(h)
+    h = positive("h", h)
     _check_cell_type(cell_type, ("triangle", "quad"), structured)
     points = [tuple(map(float, p)) for p in points]
     with gmsh_model(source):
@@ -232,7 +225,7 @@ def cook_membrane(h=4.0, *, cell_type="triangle", structured=False):
     Subdomain: ``membrane``. Structured meshes have ``round(48 / h)`` elements per side
     (h = 48 / N for the literature's N x N meshes).
     """
-    h = _check_size(h)
+    h = positive("h", h)
     pts = [(0, 0), (48, 44), (48, 60), (0, 44)]
     if structured:
         # N x N mapped mesh as in the literature, whatever the side lengths
@@ -384,7 +377,7 @@ def cantilever_box(h=0.25, *, length=4.0, width=1.0, height=1.0, cell_type="tetr
     Boundaries: ``clamped`` (x = 0), ``tip`` (x = length), ``bottom``, ``top`` (z),
     ``front``, ``back`` (y). Subdomain: ``beam``. Hexahedra need ``structured=True``.
     """
-    h = _check_size(h)
+    h = positive("h", h)
     _check_cell_type(cell_type, ("tetra", "hexahedron"), structured)
     _check_positive(length=length, width=width, height=height)
     size = (float(length), float(width), float(height))
@@ -421,7 +414,7 @@ def cantilever_box(h=0.25, *, length=4.0, width=1.0, height=1.0, cell_type="tetr
 
 def _check_positive(**values):
     for name, value in values.items():
-        _check_size(value, name)
+        positive(name, value)
 
 
 GEOMETRIES = {

@@ -19,6 +19,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from skfem import Basis, Functional, Mesh
 
+from ..checks import integer, number, positive
 from ..errors import ParameterError, UnknownNameError
 from .geometry import GEOMETRIES
 
@@ -80,9 +81,7 @@ def refine(mesh, times=1):
     scikit-fem keeps subdomains for every cell type and boundaries for triangles and quads;
     for tetrahedra and hexahedra the boundaries are found again here.
     """
-    if not isinstance(times, (int, np.integer)) or isinstance(times, bool) or times < 0:
-        raise ParameterError(f"times must be a non-negative integer, got {times!r}")
-    for _ in range(int(times)):
+    for _ in range(integer("times", times, low=0)):
         with _quiet_skfem():    # it warns that boundaries were dropped; we restore them
             fine = mesh.refined(1)
         if mesh.boundaries and not fine.boundaries:
@@ -131,12 +130,6 @@ class MeshSequence:
         return (self.mesh(level) for level in range(self.levels))
 
 
-def _check_levels(levels):
-    if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or levels < 1:
-        raise ParameterError(f"levels must be a positive integer, got {levels!r}")
-    return int(levels)
-
-
 class UniformRefinement(MeshSequence):
     """``base`` refined uniformly 0, 1, ..., levels-1 times (names kept)."""
 
@@ -144,7 +137,7 @@ class UniformRefinement(MeshSequence):
         if not isinstance(base, Mesh):
             raise ParameterError(f"base must be a scikit-fem mesh, got {type(base).__name__}")
         self.base = base
-        self.levels = _check_levels(levels)
+        self.levels = integer("levels", levels, low=1)
         self._last = (0, base)
 
     def mesh(self, level):
@@ -193,14 +186,10 @@ class Remeshing(MeshSequence):
         if geometry not in GEOMETRIES:
             raise UnknownNameError(f"unknown geometry '{geometry}'; known: "
                                    f"{', '.join(GEOMETRIES)}")
-        if not isinstance(h, (int, float)) or not h > 0:
-            raise ParameterError(f"h must be a positive number, got {h!r}")
-        if not isinstance(ratio, (int, float)) or not ratio > 1:
-            raise ParameterError(f"ratio must be a number > 1, got {ratio!r}")
         self.geometry = geometry
-        self.h = float(h)
-        self.levels = _check_levels(levels)
-        self.ratio = float(ratio)
+        self.h = positive("h", h)
+        self.levels = integer("levels", levels, low=1)
+        self.ratio = number("ratio", ratio, low=1.0, low_open=True)
         self.options = dict(options)
 
     def mesh(self, level):

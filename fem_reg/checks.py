@@ -1,0 +1,56 @@
+"""Parameter checks that raise :class:`~fem_reg.errors.ParameterError` naming the parameter
+and its allowed range. Ground floor: used by every layer."""
+
+import math
+import numbers
+
+from .errors import ParameterError
+
+
+def number(name, value, *, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number in ``[low, high]`` (ends open on request); returns it as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value):
+        raise ParameterError(f"{name} must be a finite number, got {value!r}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        right = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ParameterError(f"{name} must be in {left}, {right}, got {value:g}")
+    return value
+
+
+def positive(name, value):
+    """A finite number > 0."""
+    return number(name, value, low=0.0, low_open=True)
+
+
+def non_negative(name, value):
+    """A finite number >= 0."""
+    return number(name, value, low=0.0)
+
+
+def integer(name, value, *, low=None, high=None):
+    """An integer in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError(f"{name} must be an integer, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ParameterError(f"{name} must be an integer in [{low}, {high}], got {value}")
+    return int(value)
+
+
+def one_of(name, value, allowed):
+    """``value`` if it is one of ``allowed``."""
+    if value not in allowed:
+        raise ParameterError(f"{name} must be one of {', '.join(map(str, allowed))}, "
+                             f"got {value!r}")
+    return value
+
+
+def flag(name, value):
+    """A boolean."""
+    if not isinstance(value, bool):
+        raise ParameterError(f"{name} must be true or false, got {value!r}")
+    return value

@@ -1,0 +1,14 @@
+"""Shared weak forms (elasticity, gradient penalty, Helmholtz, tangential penalty), error
+norms and linear solvers."""
+
+from .elements import lagrange
+from .elasticity import (KINDS, Material, cell_stress, elasticity_form, load_form,
+                         rigid_body_modes, von_mises)
+from .forms import gradient_penalty, helmholtz, mass, tangential_gradient, tangential_penalty
+from .norms import error_norms, vertex_values
+from .solvers import DIRECT_LIMIT, has_pardiso, solve_constrained, solve_linear
+
+__all__ = ["lagrange", "KINDS", "Material", "cell_stress", "elasticity_form", "load_form",
+           "rigid_body_modes", "von_mises", "gradient_penalty", "helmholtz", "mass",
+           "tangential_gradient", "tangential_penalty", "error_norms", "vertex_values",
+           "DIRECT_LIMIT", "has_pardiso", "solve_constrained", "solve_linear"]

@@ -1,0 +1,79 @@
+"""VTU files and PVD collections that ParaView opens, written atomically.
+
+A PVD collection is an XML index of VTU files with a time value each (load steps, optimization
+iterations, refinement levels). :class:`PvdWriter` adds one step at a time and rewrites the
+index after each, so an interrupted run leaves a valid collection of the steps done so far.
+"""
+
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import meshio
+import numpy as np
+
+from ..atomic import atomic_path, write_text
+
+
+def write_vtu(path, mesh):
+    """Write a ``meshio.Mesh`` to ``path`` (.vtu, zlib-compressed binary) atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        meshio.write(tmp, mesh, file_format="vtu")
+    return path
+
+
+def pvd_text(entries):
+    """The XML of a PVD collection; ``entries`` are ``(time, relative file name)``."""
+    lines = ['<?xml version="1.0"?>',
+             '<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">',
+             "  <Collection>"]
+    for time, name in entries:
+        lines.append(f'    <DataSet timestep={quoteattr(repr(float(time)))} group="" part="0" '
+                     f"file={quoteattr(str(name))}/>")
+    lines += ["  </Collection>", "</VTKFile>", ""]
+    return "\n".join(lines)
+
+
+class PvdWriter:
+    """Write steps of a time/iteration series as ``STEM/STEM_0000.vtu`` plus ``STEM.pvd``.
+
+    Examples
+    --------
+    >>> writer = PvdWriter("out/history.pvd")                 # doctest: +SKIP
+    >>> for step, result in enumerate(results):               # doctest: +SKIP
+    ...     writer.add(result.to_meshio(), time=step)
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if self.path.suffix != ".pvd":
+            self.path = self.path.with_suffix(".pvd")
+        self.folder = self.path.with_suffix("")
+        self.entries = []
+
+    def add(self, mesh, time):
+        """Write one step (a ``meshio.Mesh``) and rewrite the index."""
+        name = f"{self.folder.name}_{len(self.entries):04d}.vtu"
+        write_vtu(self.folder / name, mesh)
+        self.entries.append((float(time), f"{self.folder.name}/{name}"))
+        write_text(self.path, pvd_text(self.entries))
+        return self.folder / name
+
+    @property
+    def files(self):
+        return [self.path] + [self.path.parent / name for _, name in self.entries]
+
+
+def pad_vectors(array, n):
+    """Point/cell arrays for VTK: 2-component vectors get a zero third component, 2x2
+    tensors become 3x3 (9 components)."""
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 2 and array.shape[1] == 2:
+        return np.hstack((array, np.zeros((n, 1))))
+    if array.ndim == 3 and array.shape[1:] == (2, 2):
+        full = np.zeros((n, 3, 3))
+        full[:, :2, :2] = array
+        return full.reshape(n, 9)
+    if array.ndim == 3:
+        return array.reshape(n, -1)
+    return array
