@@ -54,3 +54,17 @@ def flag(name, value):
     if not isinstance(value, bool):
         raise ParameterError(f"{name} must be true or false, got {value!r}")
     return value
+
+
+def parameters(cls, values, owner):
+    """Build the frozen dataclass ``cls`` from a mapping, refusing unknown keys.
+
+    ``owner`` names what the parameters belong to (``"helmholtz_mms"``) in the message.
+    """
+    from dataclasses import fields
+    allowed = [f.name for f in fields(cls)]
+    unknown = [key for key in values if key not in allowed]
+    if unknown:
+        raise ParameterError(f"unknown parameter '{unknown[0]}' for {owner}; allowed: "
+                             f"{', '.join(allowed)}")
+    return cls(**values)

@@ -51,6 +51,19 @@ def error_norms(basis, u, exact, exact_grad=None, *, tangential=False):
     return out
 
 
+def interpolate(basis, function):
+    """Lagrange interpolant of ``function(x)`` (scalar, or vector with components first):
+    its values at the DOF locations, component by component."""
+    x = basis.doflocs
+    values = np.asarray(function(x), dtype=np.float64)
+    if values.ndim == 1:
+        return values
+    out = np.zeros(basis.N)
+    for component, dofs in enumerate(basis.split_indices()):
+        out[dofs] = values[component, dofs]
+    return out
+
+
 def vertex_values(basis, u):
     """Values of a Lagrange field at the mesh vertices: ``(nvertices,)`` for a scalar field,
     ``(nvertices, ncomponents)`` for a vector field."""
