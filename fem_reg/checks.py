@@ -37,7 +37,13 @@ def integer(name, value, *, low=None, high=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ParameterError(f"{name} must be an integer, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ParameterError(f"{name} must be an integer in [{low}, {high}], got {value}")
+        if high is None:
+            bound = f">= {low}"
+        elif low is None:
+            bound = f"<= {high}"
+        else:
+            bound = f"in [{low}, {high}]"
+        raise ParameterError(f"{name} must be an integer {bound}, got {value}")
     return int(value)
 
 

@@ -4,10 +4,12 @@ from .geometry import (GEOMETRIES, block_on_base, cantilever, cantilever_box, co
                        l_bracket, mbb_beam, planar_mesh, rectangle)
 from .info import mesh_info
 from .io import load_mesh, save_mesh
+from .spec import REFINEMENTS, geometry_options, mesh_from_spec, sequence_from_spec
 from .names import boundary, boundary_nodes, names, subdomain
 from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
 
 __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "MeshSequence",
-           "Remeshing", "UniformRefinement", "mesh_size", "refine"]
+           "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",
+           "geometry_options", "mesh_from_spec", "sequence_from_spec"]

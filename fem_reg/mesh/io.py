@@ -13,6 +13,8 @@ Cells of the highest dimension form the mesh; named cells one dimension lower ar
 (or interfaces); named cells of the highest dimension are subdomains.
 """
 
+import contextlib
+import io
 from pathlib import Path
 
 import meshio
@@ -41,10 +43,20 @@ def _read(path):
         raise MeshFileError(f"{path}: no such file")
     if path.is_dir():
         raise MeshFileError(f"{path}: is a directory, not a mesh file")
+    # .msh is ambiguous to meshio (ANSYS or Gmsh); fem_reg reads Gmsh
+    file_format = "gmsh" if path.suffix.lower() == ".msh" else None
+    # when no reader accepts a file, meshio prints the reasons (to stdout and stderr) and
+    # calls sys.exit: keep both streams clean and turn the exit into an error
+    chatter = io.StringIO()
     try:
-        return meshio.read(path)
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            return meshio.read(path, file_format=file_format)
     except meshio.ReadError as err:
         raise MeshFileError(f"{path}: cannot read mesh ({err})") from err
+    except SystemExit as err:
+        said = chatter.getvalue().strip().splitlines()
+        reason = said[0].removeprefix("Error: ") if said else "no meshio reader accepts it"
+        raise MeshFileError(f"{path}: cannot read mesh ({reason})") from err
     except Exception as err:  # meshio raises many kinds on malformed content
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise MeshFileError(f"{path}: cannot read mesh, the file is malformed "

@@ -30,14 +30,22 @@ from . import solutions
 
 
 def _meta(problem, basis, start):
+    """Run description plus what a refinement study needs to judge the errors: their exact
+    value (0) and their formal order (L2: p + 1, H1: p for Lagrange elements of order p)."""
+    order = problem.parameters.order
     return {"problem": problem.name, "parameters": asdict(problem.parameters),
             "ndofs": int(basis.N), "cells": int(problem.mesh.nelements),
-            "h": mesh_size(problem.mesh), "seconds": time.perf_counter() - start}
+            "h": mesh_size(problem.mesh), "seconds": time.perf_counter() - start,
+            "reference": {"l2_error": 0.0, "h1_error": 0.0},
+            "expected_order": {"l2_error": order + 1, "h1_error": order}}
 
 
-def _source(function):
-    return LinearForm(lambda v, w: dot(function(w.x), v) if np.ndim(v) > 2 else
-                      function(w.x) * v)
+def _with_energy(meta, exact, order):
+    """The energy ``a(u_h, u_h)`` converges to ``a(u, u)`` from below at order 2p:
+    by Galerkin orthogonality ``a(u, u) - a(u_h, u_h) = a(e, e) = ||e||_a^2``."""
+    meta["reference"]["energy"] = float(exact)
+    meta["expected_order"]["energy"] = order
+    return meta
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,13 @@ class HelmholtzParameters:
 
 class HelmholtzMMS:
     """``-r^2 lap u + u = f`` in the domain, ``r^2 du/dn = g`` on the boundary, with
-    ``u = sin(2x + 1/2) cos(3y) [cos(z)]``. QoIs: ``l2_error``, ``h1_error``, ``integral``
-    (``int u_h``; its exact value is ``meta["reference"]["integral"]``)."""
+    ``u = sin(2x + 1/2) cos(3y) [cos(z)]``. QoIs: ``l2_error``, ``h1_error`` and ``energy``
+    ``a(u_h, u_h) = int r^2 |grad u_h|^2 + u_h^2`` (exact value in
+    ``meta["reference"]["energy"]``; it converges from below at order 2p)."""
 
     name = "helmholtz_mms"
     Parameters = HelmholtzParameters
+    QOI = ("l2_error", "h1_error", "energy")
 
     def __init__(self, mesh, **values):
         self.mesh = mesh
@@ -73,19 +83,20 @@ class HelmholtzMMS:
                                        + solutions.scalar(w.x)) * v).assemble(basis)
         rhs += LinearForm(lambda v, w: r ** 2 * dot(solutions.scalar_gradient(w.x), w.n) * v) \
             .assemble(facets)
-        u = solve_linear(helmholtz(r).assemble(basis), rhs)
+        A = helmholtz(r).assemble(basis)
+        u = solve_linear(A, rhs)
         errors = error_norms(basis, u, solutions.scalar, solutions.scalar_gradient)
-        integral = Functional(lambda w: w["u"]).assemble(basis, u=basis.interpolate(u))
-        exact_integral = Functional(lambda w: solutions.scalar(w.x)).assemble(
-            Basis(self.mesh, element, intorder=8))   # tetrahedral rules stop at 8
+        exact_energy = Functional(
+            lambda w: r ** 2 * dot(solutions.scalar_gradient(w.x), solutions.scalar_gradient(w.x))
+            + solutions.scalar(w.x) ** 2).assemble(Basis(self.mesh, element, intorder=8))
         exact = solutions.scalar(self.mesh.p)
         return Result(self.mesh,
                       point_data={"u": vertex_values(basis, u), "u_exact": exact,
                                   "error": vertex_values(basis, u) - exact},
                       qoi={"l2_error": errors["l2"], "h1_error": errors["h1"],
-                           "integral": integral},
-                      meta={**_meta(self, basis, start),
-                            "reference": {"integral": float(exact_integral)}})
+                           "energy": float(u @ (A @ u))},
+                      meta=_with_energy(_meta(self, basis, start), exact_energy,
+                                        2 * self.parameters.order))
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class DiffusionMMS:
 
     name = "diffusion_mms"
     Parameters = DiffusionParameters
+    QOI = ("l2_error", "h1_error")
 
     def __init__(self, mesh, **values):
         self.mesh = mesh
@@ -165,6 +177,7 @@ class TangentialMMS:
 
     name = "tangential_mms"
     Parameters = TangentialParameters
+    QOI = ("l2_error", "h1_error")
 
     def __init__(self, mesh, **values):
         self.mesh = mesh
@@ -226,6 +239,7 @@ class ElasticityMMS:
 
     name = "elasticity_mms"
     Parameters = ElasticityParameters
+    QOI = ("l2_error", "h1_error")
 
     def __init__(self, mesh, **values):
         self.mesh = mesh

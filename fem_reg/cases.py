@@ -1,0 +1,108 @@
+"""From a case file's ``problem = "..."`` to a Problem class: the one place that knows every
+physics. Also runs a case (solve and write) and a case's refinement study."""
+
+import shutil
+from dataclasses import fields
+from pathlib import Path
+
+from .checks import flag, integer, number, one_of, parameters
+from .errors import CaseError, FemRegError, UnknownNameError
+from .io.case import check_keys, write_outputs
+from .mesh import REFINEMENTS, mesh_from_spec, sequence_from_spec
+from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
+from .study import ProblemSolver, run_study, write_reports
+
+PROBLEMS = {problem.name: problem for problem in
+            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS)}
+
+STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
+              "tolerance": float, "asymptotic_tolerance": float, "workers": int,
+              "until_converged": bool, "max_dofs": int}
+STUDY_DEFAULTS = {"levels": 4, "refinement": "remesh", "ratio": 2.0, "qoi": None,
+                  "tolerance": 0.01, "asymptotic_tolerance": 0.1, "workers": 1,
+                  "until_converged": False, "max_dofs": None}
+
+
+def problem_class(name, source="case"):
+    """The Problem class registered under ``name``."""
+    if name not in PROBLEMS:
+        raise UnknownNameError(f"{source}: unknown problem '{name}'; known: "
+                               f"{', '.join(PROBLEMS)}")
+    return PROBLEMS[name]
+
+
+def problem_parameters(name):
+    """``{parameter: default}`` of a registered problem."""
+    return {f.name: f.default for f in fields(problem_class(name).Parameters)}
+
+
+def solver_for(case):
+    """A picklable ``mesh -> Result`` for the case, its parameters checked now."""
+    problem = problem_class(case.problem, case.source)
+    try:
+        parameters(problem.Parameters, case.parameters, case.problem)
+    except FemRegError as err:
+        raise type(err)(f"{case.source} [parameters]: {err}") from err
+    return ProblemSolver(problem, **case.parameters)
+
+
+def run_case(case, out_dir):
+    """Mesh, solve and write one case; returns the summary the CLI prints."""
+    solve = solver_for(case)
+    mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
+    try:
+        result = solve(mesh)
+    except FemRegError as err:   # e.g. a boundary name the mesh does not have
+        raise type(err)(f"{case.source}: {err}") from err
+    outputs = write_outputs(result, case, out_dir)
+    return {"case": case.name, "problem": case.problem, "title": case.title,
+            "qoi": result.qoi, "outputs": outputs,
+            "meta": {k: v for k, v in result.meta.items() if k != "parameters"}}
+
+
+def study_options(case, **overrides):
+    """The ``[study]`` table checked and completed with defaults; non-None ``overrides``
+    (command-line options) win."""
+    where = f"{case.source} [study]"
+    check_keys(case.study, STUDY_KEYS, where)
+    options = {**STUDY_DEFAULTS, **case.study,
+               **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        integer("levels", options["levels"], low=1)
+        one_of("refinement", options["refinement"], REFINEMENTS)
+        number("ratio", options["ratio"], low=1.0, low_open=True)
+        number("tolerance", options["tolerance"], low=0.0, low_open=True)
+        number("asymptotic_tolerance", options["asymptotic_tolerance"], low=0.0,
+               low_open=True)
+        integer("workers", options["workers"], low=1)
+        flag("until_converged", options["until_converged"])
+        if options["max_dofs"] is not None:
+            integer("max_dofs", options["max_dofs"], low=1)
+    except FemRegError as err:
+        raise CaseError(f"{where}: {err}") from err
+    known = problem_class(case.problem, case.source).QOI
+    for name in options["qoi"] or []:
+        if name not in known:
+            raise CaseError(f"{where}: unknown QoI {name!r} for {case.problem}; known: "
+                            f"{', '.join(known)}")
+    return options
+
+
+def study_case(case, out_dir, fresh=False, progress=None, **overrides):
+    """Run the case's refinement study; write reports; return (StudyResult, files)."""
+    options = study_options(case, **overrides)
+    solve = solver_for(case)
+    sequence = sequence_from_spec(case.mesh, options["levels"], case.base_dir,
+                                  options["refinement"], options["ratio"],
+                                  f"{case.source} [mesh]")
+    out_dir = Path(out_dir)
+    cache = out_dir / "cache"
+    if fresh and cache.exists():
+        shutil.rmtree(cache)
+    study = run_study(solve, sequence, qoi=options["qoi"], tolerance=options["tolerance"],
+                      asymptotic_tolerance=options["asymptotic_tolerance"], cache_dir=cache,
+                      workers=options["workers"], until_converged=options["until_converged"],
+                      max_dofs=options["max_dofs"], progress=progress)
+    files = write_reports(study, out_dir, stem=f"{case.name}_study",
+                          title=case.title or case.name)
+    return study, files

@@ -1,0 +1,226 @@
+"""The ``fem-reg`` command: parse, look up the case, run, write.
+
+``--json`` prints one JSON object on stdout; progress and logs go to stderr. A user mistake
+prints one line ``fem-reg: error: ...`` and exits with status 2.
+"""
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import FemRegError
+
+log = logging.getLogger("fem_reg")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2, like every user mistake)."""
+
+    def error(self, message):
+        self.exit(2, f"fem-reg: error: {message} (see '{self.prog} --help')\n")
+
+
+def _print_json(data):
+    json.dump(data, sys.stdout, indent=1, default=float)
+    sys.stdout.write("\n")
+
+
+def _out_dir(args, default):
+    return Path(args.out) if args.out else Path("fem_reg_out") / default
+
+
+def cmd_run(args):
+    from .cases import run_case
+    from .io.case import load_case
+    case = load_case(args.case)
+    out = _out_dir(args, case.name)
+    start = time.perf_counter()
+    log.info("running %s (%s) -> %s", case.name, case.problem, out)
+    summary = run_case(case, out)
+    summary["seconds"] = time.perf_counter() - start
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{case.name}: {case.title or case.problem}")
+        for name, value in summary["qoi"].items():
+            print(f"  {name:>24s} = {value:.8g}")
+        for path in summary["outputs"]:
+            print(f"  wrote {path}")
+
+
+def _study_progress(levels, quiet):
+    from .io.progress import ProgressBar
+    bar = ProgressBar("refinement study", total=levels, enabled=not quiet)
+
+    def report(event, record):
+        if event in ("done", "cached"):
+            state = "cached" if event == "cached" else \
+                ("FAILED" if record.get("error") else f"{record.get('seconds', 0):.1f}s")
+            bar.advance(status=f"level {record['level']}: {record.get('ndofs') or '-'} DOFs, "
+                               f"{state}")
+            if record.get("error"):
+                log.warning("level %d failed: %s", record["level"], record["error"])
+        else:
+            bar.update(status=f"level {record['level']} ...")
+    return bar, report
+
+
+def cmd_study(args):
+    from .cases import study_case, study_options
+    from .io.case import load_case
+    from .study import to_markdown
+    case = load_case(args.case)
+    options = study_options(case, levels=args.levels, workers=args.workers,
+                            tolerance=args.tolerance)
+    out = _out_dir(args, case.name)
+    log.info("study of %s: %d levels (%s) -> %s", case.name, options["levels"],
+             options["refinement"], out)
+    bar, report = _study_progress(options["levels"], args.quiet)
+    with bar:
+        study, files = study_case(case, out, fresh=args.fresh, progress=report,
+                                  levels=args.levels, workers=args.workers,
+                                  tolerance=args.tolerance)
+    if args.json:
+        _print_json({"case": case.name, "problem": case.problem, **study.to_dict(),
+                     "outputs": files})
+    else:
+        print(to_markdown(study, case.title or case.name))
+        for path in files[:5]:
+            print(f"wrote {path}")
+    return 0
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+    summary = run_demo(Path(args.out or "fem_reg_demo"), quick=args.quick)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(summary["table"])
+        print(f"\nreport: {summary['report']}")
+
+
+def cmd_mesh_info(args):
+    from .mesh import load_mesh, mesh_info
+    info = mesh_info(load_mesh(args.file))
+    if args.json:
+        _print_json({"file": args.file, **info})
+        return
+    q, e = info["quality"], info["edge_length"]
+    print(f"{args.file}: {info['cells']} {info['cell_type']} cells, {info['nodes']} nodes, "
+          f"{info['dim']}D, measure {info['measure']:.6g}")
+    print(f"  edge length  min {e['min']:.4g}  mean {e['mean']:.4g}  max {e['max']:.4g}")
+    print(f"  quality      min {q['min']:.3f}  mean {q['mean']:.3f}  (worst cell "
+          f"{q['worst_cell']}, {q['poor_cells']} below 0.2)")
+    for kind in ("boundaries", "subdomains"):
+        names = ", ".join(f"{k} ({v})" for k, v in info[kind].items()) or "none"
+        print(f"  {kind:12s} {names}")
+
+
+def cmd_mesh_make(args):
+    from .mesh import GEOMETRIES, save_mesh
+    from .errors import UnknownNameError
+    if args.geometry not in GEOMETRIES:
+        raise UnknownNameError(f"unknown geometry '{args.geometry}'; known: "
+                               f"{', '.join(GEOMETRIES)}")
+    options = {"structured": args.structured}
+    if args.h is not None:
+        options["h"] = args.h
+    if args.cell_type:
+        options["cell_type"] = args.cell_type
+    mesh = GEOMETRIES[args.geometry](**options)
+    path = save_mesh(mesh, args.output)
+    print(f"wrote {path}: {mesh.nelements} cells, boundaries "
+          f"{', '.join(mesh.boundaries or {})}")
+
+
+def cmd_problems(args):
+    from .cases import PROBLEMS, problem_parameters
+    data = {name: {"parameters": problem_parameters(name), "qoi": list(cls.QOI),
+                   "doc": (cls.__doc__ or "").strip().splitlines()[0]}
+            for name, cls in PROBLEMS.items()}
+    if args.json:
+        _print_json(data)
+        return
+    for name, entry in data.items():
+        params = ", ".join(f"{k}={v!r}" for k, v in entry["parameters"].items())
+        print(f"{name}: {entry['doc']}\n    parameters: {params}\n    qoi: "
+              f"{', '.join(entry['qoi'])}")
+
+
+def build_parser():
+    parser = Parser(prog="fem-reg", description="Gradient-regularized finite elements on "
+                    "unstructured meshes, with refinement studies.")
+    parser.add_argument("--version", action="version", version=f"fem-reg {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or logs")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser("run", help="solve one case file and write its outputs")
+    run.add_argument("case", help="case file (TOML)")
+    run.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(func=cmd_run)
+
+    study = sub.add_parser("study", help="refinement study of a case file")
+    study.add_argument("case", help="case file (TOML)")
+    study.add_argument("--levels", type=int, help="number of mesh levels")
+    study.add_argument("--workers", type=int, help="levels solved in parallel processes")
+    study.add_argument("--tolerance", type=float, help="GCI tolerance, e.g. 0.01 for 1%%")
+    study.add_argument("--fresh", action="store_true", help="ignore cached levels")
+    study.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
+    study.add_argument("--json", action="store_true", help="print one JSON object")
+    study.set_defaults(func=cmd_study)
+
+    demo = sub.add_parser("demo", help="run the canonical cases, write a report")
+    demo.add_argument("--out", help="output directory (default fem_reg_demo)")
+    demo.add_argument("--quick", action="store_true", help="fewer levels (seconds)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(func=cmd_demo)
+
+    mesh = sub.add_parser("mesh", help="mesh utilities")
+    mesh_sub = mesh.add_subparsers(dest="mesh_command", required=True, parser_class=Parser)
+    info = mesh_sub.add_parser("info", help="cells, nodes, quality, names of a mesh file")
+    info.add_argument("file")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(func=cmd_mesh_info)
+    make = mesh_sub.add_parser("make", help="mesh a canonical geometry and save it")
+    make.add_argument("geometry", help="rectangle, cook_membrane, mbb_beam, ...")
+    make.add_argument("output", help="output file (.msh, .vtu, .xdmf)")
+    make.add_argument("--h", type=float, help="target element size")
+    make.add_argument("--cell-type", help="triangle/quad (2D), tetra/hexahedron (3D)")
+    make.add_argument("--structured", action="store_true", help="mapped (transfinite) mesh")
+    make.set_defaults(func=cmd_mesh_make)
+
+    problems = sub.add_parser("problems", help="list problems, parameters and QoIs")
+    problems.add_argument("--json", action="store_true", help="print one JSON object")
+    problems.set_defaults(func=cmd_problems)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("fem-reg: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    log.propagate = False
+    try:
+        status = args.func(args)
+    except FemRegError as err:
+        message = " ".join(str(err).split())
+        print(f"fem-reg: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fem-reg: interrupted (finished study levels are cached; run again to resume)",
+              file=sys.stderr)
+        return 130
+    return status or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Case files: TOML, validated, with errors that name the bad key and the allowed ones.
+
+A case file says what to solve, on which mesh, and what to write::
+
+    title = "Helmholtz filter operator, manufactured solution"
+    problem = "helmholtz_mms"          # a key of fem_reg.cases.PROBLEMS
+
+    [mesh]                             # a geometry meshed by gmsh ...
+    geometry = "rectangle"
+    h = 0.1
+    # file = "meshes/cook_membrane.msh"   ... or a mesh file (relative to this file)
+
+    [parameters]                       # the problem's parameters
+    radius = 0.3
+
+    [output]
+    vtu = true                         # write the result as .vtu (or .pvd for a history)
+    png = ["u"]                        # fields to picture
+
+    [study]                            # read by `fem-reg study`
+    levels = 4
+
+Nothing is evaluated: values are TOML data only.
+"""
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import CaseError
+
+TOP_LEVEL = {"title": str, "problem": str, "mesh": dict, "parameters": dict, "output": dict,
+             "study": dict}
+OUTPUT_KEYS = {"vtu": bool, "png": list, "warp": str}
+TYPE_NAMES = {str: "a string", dict: "a table", bool: "true or false", list: "a list",
+              int: "an integer", float: "a number"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A parsed case: what to solve (``problem``, ``parameters``), where (``mesh``), what to
+    write (``output``) and how to study it (``study``)."""
+
+    problem: str
+    mesh: dict
+    parameters: dict = field(default_factory=dict)
+    output: dict = field(default_factory=dict)
+    study: dict = field(default_factory=dict)
+    title: str = ""
+    source: str = "case"
+    base_dir: Path = Path(".")
+
+    @property
+    def name(self):
+        """A short name for output files: the case file's stem, else the problem."""
+        stem = Path(self.source).stem
+        return stem if stem and self.source != "case" else self.problem
+
+
+def check_keys(table, allowed, where):
+    """Refuse keys not in ``allowed`` (a dict name -> type, or a list of names)."""
+    for key in table:
+        if key not in allowed:
+            raise CaseError(f"{where}: unknown key '{key}'; allowed: {', '.join(allowed)}")
+    if isinstance(allowed, dict):
+        for key, value in table.items():
+            expected = allowed[key]
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                continue
+            if not isinstance(value, expected) or (expected is not bool
+                                                   and isinstance(value, bool)):
+                raise CaseError(f"{where}: '{key}' must be {TYPE_NAMES[expected]}, "
+                                f"got {value!r}")
+
+
+def case_from_dict(data, source="case", base_dir="."):
+    """Validate a case given as a dict (what ``tomllib`` returns, or built in Python)."""
+    if not isinstance(data, dict):
+        raise CaseError(f"{source}: a case is a table of keys, got {type(data).__name__}")
+    check_keys(data, TOP_LEVEL, source)
+    for key in ("problem", "mesh"):
+        if key not in data:
+            raise CaseError(f"{source}: missing key '{key}'"
+                            + (" (a [mesh] table)" if key == "mesh" else ""))
+    output = data.get("output", {})
+    check_keys(output, OUTPUT_KEYS, f"{source} [output]")
+    for name in output.get("png", []):
+        if not isinstance(name, str):
+            raise CaseError(f"{source} [output]: 'png' lists field names, got {name!r}")
+    return Case(problem=data["problem"], mesh=dict(data["mesh"]),
+                parameters=dict(data.get("parameters", {})), output=dict(output),
+                study=dict(data.get("study", {})), title=data.get("title", ""),
+                source=str(source), base_dir=Path(base_dir))
+
+
+def load_case(path):
+    """Read and validate a TOML case file.
+
+    Raises
+    ------
+    CaseError
+        Missing or unreadable file, invalid TOML, unknown keys, wrong types.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CaseError(f"{path}: no such case file")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"{path}: invalid TOML ({err})") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise CaseError(f"{path}: cannot read ({err})") from err
+    return case_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def write_outputs(result, case, out_dir):
+    """Write what ``[output]`` asks for (default: the .vtu/.pvd); returns the files written.
+
+    A field named in ``png`` that the result does not have is reported before anything is
+    written.
+    """
+    out_dir = Path(out_dir)
+    for name in case.output.get("png", []):
+        if name not in result.fields:
+            raise CaseError(f"{case.source} [output]: png field '{name}' does not exist; "
+                            f"fields: {', '.join(result.fields)}")
+    warp = case.output.get("warp")
+    if warp is not None and warp not in result.point_data:
+        raise CaseError(f"{case.source} [output]: warp field '{warp}' does not exist; "
+                        f"point fields: {', '.join(result.point_data)}")
+    files = []
+    if case.output.get("vtu", True):
+        suffix = ".pvd" if result.history else ".vtu"
+        files += result.write(out_dir / f"{case.name}{suffix}")
+    for name in case.output.get("png", []):
+        files.append(result.plot(name, out_dir / f"{case.name}_{name}.png", warp=warp,
+                                 title=case.title or case.name))
+    return [str(f) for f in files]

@@ -1,0 +1,301 @@
+"""Grid convergence from numbers: observed order, Richardson extrapolation, GCI, a verdict.
+
+Pure functions over ``(h, phi)`` pairs; no meshes, no physics.
+
+* Three finest grids: the procedure of Celik, Ghia, Roache, Freitas, Coleman & Raad (2008),
+  "Procedure for estimation and reporting of uncertainty due to discretization in CFD
+  applications", J. Fluids Eng. 130, 078001 — apparent order by fixed-point iteration (for
+  non-constant refinement ratios), extrapolated value, approximate and extrapolated relative
+  errors, GCI on the fine and coarse pairs (Roache 1998).
+* Four or more grids: also the least-squares fit ``phi = phi0 + a h^p`` (Eca & Hoekstra 2014,
+  J. Comput. Phys. 262) with its standard error, and the local order of each consecutive
+  triplet — the asymptotic-range test that means something (with three grids the ratio
+  ``GCI_32 / (r21^p GCI_21)`` equals ``phi1 / phi2`` identically).
+* Code verification: the least-squares slope of ``log|phi - phi_ref|`` against ``log h``.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from ..checks import number, positive
+from ..errors import ParameterError
+
+SAFETY_THREE_GRIDS = 1.25
+SAFETY_UNRELIABLE = 3.0
+ROUND_OFF = 1e-13          # differences below this (relative) are round-off
+MAX_ORDER = 20.0           # search range of orders for the iterations and the fit
+
+
+@dataclass
+class GridConvergence:
+    """Result of :func:`grid_convergence` for one quantity (finest grid first).
+
+    ``convergence`` is ``monotonic``, ``oscillatory``, ``divergent``, ``converged`` (values
+    equal to round-off) or ``two-grid`` (order assumed, not observed). Errors ``e_a21``,
+    ``e_ext21`` and the GCIs are relative to the fine value unless ``relative`` is false
+    (a fine value of zero), in which case they are absolute.
+    """
+
+    h: list
+    phi: list
+    convergence: str
+    r21: float
+    r32: float = None
+    order: float = None
+    order_assumed: bool = False
+    extrapolated: float = None
+    e_a21: float = None
+    e_ext21: float = None
+    gci_fine: float = None
+    gci_coarse: float = None
+    asymptotic_ratio: float = None
+    safety_factor: float = None
+    relative: bool = True
+    oscillation_bounds: tuple = None
+    local_orders: list = field(default_factory=list)
+    least_squares: dict = None
+    notes: list = field(default_factory=list)
+
+    def verdict(self, tolerance, asymptotic_tolerance=0.1):
+        """``(mesh_independent, reason)``: monotonic (or round-off) convergence with
+        ``gci_fine <= tolerance`` and ``|asymptotic_ratio - 1| <= asymptotic_tolerance``."""
+        tolerance = positive("tolerance", tolerance)
+        unit = "" if self.relative else " (absolute)"
+        if self.convergence == "converged":
+            return True, "values equal to round-off on the finest grids"
+        if self.convergence == "divergent":
+            return False, "divergent: differences grow with refinement (R >= 1)"
+        if self.gci_fine is None:
+            return False, "no GCI available"
+        gci = f"GCI_fine = {_percent(self.gci_fine, self.relative)}{unit}"
+        limit = _percent(tolerance, self.relative)
+        if self.gci_fine > tolerance:
+            return False, f"{gci} > tolerance {limit}"
+        if self.convergence == "oscillatory":
+            low, high = self.oscillation_bounds
+            band = 0.5 * (high - low) / (abs(self.phi[0]) if self.relative else 1.0)
+            if band > tolerance:
+                return False, (f"oscillatory: half-band {_percent(band, self.relative)} > "
+                               f"tolerance {limit}")
+            return True, (f"oscillatory within {_percent(band, self.relative)} and {gci} <= "
+                          f"{limit} (safety factor {self.safety_factor:g})")
+        if self.asymptotic_ratio is not None and \
+                abs(self.asymptotic_ratio - 1.0) > asymptotic_tolerance:
+            return False, (f"{gci} <= {limit} but not in the asymptotic range "
+                           f"(ratio {self.asymptotic_ratio:.3f})")
+        return True, f"{self.convergence}, {gci} <= {limit}"
+
+    def to_dict(self):
+        out = asdict(self)
+        out["oscillation_bounds"] = None if self.oscillation_bounds is None else \
+            list(self.oscillation_bounds)
+        return out
+
+
+def _percent(value, relative=True):
+    return f"{100 * value:.3g}%" if relative else f"{value:.3g}"
+
+
+def _prepare(h, phi):
+    h = np.asarray(h, dtype=np.float64).ravel()
+    phi = np.asarray(phi, dtype=np.float64).ravel()
+    if h.shape != phi.shape:
+        raise ParameterError(f"h and phi must have the same length, got {h.size} and "
+                             f"{phi.size}")
+    if h.size < 2:
+        raise ParameterError(f"grid convergence needs at least two grids, got {h.size}")
+    if not (np.isfinite(h).all() and np.isfinite(phi).all()):
+        raise ParameterError("h and phi must be finite numbers")
+    if (h <= 0).any():
+        raise ParameterError(f"h must be positive, got {h.tolist()}")
+    order = np.argsort(h)
+    h, phi = h[order], phi[order]
+    if (np.diff(h) <= 1e-12 * h[1:]).any():
+        raise ParameterError(f"h must be distinct (one value per grid), got {h.tolist()}")
+    return h, phi
+
+
+def celik_order(e21, e32, r21, r32):
+    """Apparent order from three grids by the fixed-point iteration of Celik et al. (2008),
+    eq. (3): ``p = |ln|e32/e21| + q(p)| / ln r21``, ``q(p) = ln((r21^p - s)/(r32^p - s))``,
+    ``s = sign(e32/e21)``. Falls back to bracketing when the iteration stalls."""
+    s = 1.0 if e32 / e21 > 0 else -1.0
+    log_ratio = math.log(abs(e32 / e21))
+
+    def update(p):
+        num, den = r21 ** p - s, r32 ** p - s
+        q = math.log(num / den) if num > 0 and den > 0 else 0.0
+        return abs(log_ratio + q) / math.log(r21)
+
+    p = abs(log_ratio) / math.log(r21)
+    for _ in range(500):
+        new = update(p)
+        if abs(new - p) <= 1e-12 * max(1.0, abs(p)):
+            return new
+        p = new
+    # the fixed point exists but the iteration oscillates: solve p = update(p) by bisection
+    result = minimize_scalar(lambda x: (x - update(x)) ** 2, bounds=(1e-6, MAX_ORDER),
+                             method="bounded", options={"xatol": 1e-12})
+    return float(result.x)
+
+
+def least_squares_fit(h, phi):
+    """Fit ``phi = phi0 + a h^p`` (Eca & Hoekstra 2014): for each ``p`` the best
+    ``phi0, a`` are linear least squares; ``p`` minimizes the residual.
+
+    Returns ``{"order", "extrapolated", "coefficient", "standard_error"}``;
+    ``standard_error = sqrt(sum(residual^2) / (n - 3))``.
+    """
+    h, phi = np.asarray(h, float), np.asarray(phi, float)
+
+    def fit(p):
+        design = np.column_stack((np.ones_like(h), h ** p))
+        coef, *_ = np.linalg.lstsq(design, phi, rcond=None)
+        return coef, float(np.sum((design @ coef - phi) ** 2))
+
+    grid = np.linspace(0.05, MAX_ORDER, 400)
+    start = grid[np.argmin([fit(p)[1] for p in grid])]
+    result = minimize_scalar(lambda p: fit(p)[1], bounds=(max(0.01, start - 0.1),
+                                                          min(MAX_ORDER, start + 0.1)),
+                             method="bounded", options={"xatol": 1e-10})
+    p = float(result.x)
+    (phi0, a), residual = fit(p)
+    dof = len(h) - 3
+    return {"order": p, "extrapolated": float(phi0), "coefficient": float(a),
+            "standard_error": float(math.sqrt(residual / dof)) if dof > 0 else 0.0}
+
+
+def loglog_slope(h, error, levels=None):
+    """Least-squares slope of ``log|error|`` against ``log h`` over the ``levels`` finest
+    grids (all by default): the observed order of a code-verification study."""
+    h = np.asarray(h, float)
+    error = np.abs(np.asarray(error, float))
+    order = np.argsort(h)
+    h, error = h[order], error[order]
+    if levels is not None:
+        h, error = h[:levels], error[:levels]
+    if len(h) < 2:
+        raise ParameterError("a slope needs at least two grids")
+    if (error <= 0).any():
+        raise ParameterError("errors must be non-zero for a log-log slope")
+    return float(np.polyfit(np.log(h), np.log(error), 1)[0])
+
+
+def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
+    """Observed order, extrapolated value, GCI and convergence type of one quantity.
+
+    Parameters
+    ----------
+    h
+        Representative cell sizes, any order (sorted here, finest first); distinct.
+    phi
+        The quantity on each grid.
+    expected_order
+        Formal order of the method. Needed with two grids (the order cannot be observed);
+        with three or more, an observed order differing from it by more than 25% counts as
+        unreliable (safety factor 3).
+    safety_factor
+        Override the GCI safety factor (default: 1.25 for three or more grids with monotonic
+        convergence and a reliable order, 3.0 otherwise).
+
+    Returns
+    -------
+    GridConvergence
+    """
+    h, phi = _prepare(h, phi)
+    if expected_order is not None:
+        expected_order = positive("expected_order", expected_order)
+    if safety_factor is not None:
+        safety_factor = number("safety_factor", safety_factor, low=1.0)
+    scale = max(np.abs(phi).max(), np.finfo(float).tiny)
+    relative = abs(phi[0]) > ROUND_OFF * scale
+    norm = abs(phi[0]) if relative else 1.0
+    r21 = h[1] / h[0]
+    e21 = phi[1] - phi[0]
+    result = GridConvergence(h=h.tolist(), phi=phi.tolist(), convergence="", r21=float(r21),
+                             relative=relative,
+                             oscillation_bounds=(float(phi[:3].min()), float(phi[:3].max())))
+    if not relative:
+        result.notes.append("fine value is zero: errors and GCI are absolute")
+    tiny = ROUND_OFF * scale
+
+    if len(h) == 2:
+        if expected_order is None:
+            raise ParameterError("two grids cannot show an order: give expected_order (the "
+                                 "formal order of the method), or add a third grid")
+        result.convergence = "two-grid"
+        p = expected_order
+        result.order, result.order_assumed = p, True
+        fs = safety_factor or SAFETY_UNRELIABLE
+        _fine_pair(result, phi, r21, p, fs, norm, tiny)
+        result.notes.append("two grids: order assumed, safety factor 3")
+        return result
+
+    r32 = h[2] / h[1]
+    e32 = phi[2] - phi[1]
+    result.r32 = float(r32)
+    if abs(e21) <= tiny and abs(e32) <= tiny:
+        result.convergence = "converged"
+        result.extrapolated = float(phi[0])
+        result.e_a21 = result.e_ext21 = result.gci_fine = result.gci_coarse = 0.0
+        result.notes.append("the three finest values agree to round-off")
+        return result
+    if abs(e21) <= tiny:
+        result.convergence = "converged"
+        result.extrapolated = float(phi[0])
+        result.e_a21 = result.e_ext21 = result.gci_fine = 0.0
+        result.notes.append("the two finest values agree to round-off")
+        return result
+    if abs(e32) <= tiny:
+        result.convergence = "divergent"
+        result.notes.append("the two coarsest values agree but the finest differs")
+        return result
+
+    R = e21 / e32
+    if R >= 1:
+        result.convergence = "divergent"
+        result.notes.append(f"R = e21/e32 = {R:.3g} >= 1: differences grow with refinement")
+        return result
+    result.convergence = "monotonic" if R > 0 else "oscillatory"
+    p = celik_order(e21, e32, r21, r32)
+    result.order = p
+    reliable = result.convergence == "monotonic"
+    if expected_order is not None and abs(p - expected_order) > 0.25 * expected_order:
+        reliable = False
+        result.notes.append(f"observed order {p:.3g} differs from the expected "
+                            f"{expected_order:g} by more than 25%")
+    if result.convergence == "oscillatory":
+        result.notes.append("oscillatory convergence: the apparent order is indicative only; "
+                            "the oscillation bounds bracket the solution")
+    fs = safety_factor or (SAFETY_THREE_GRIDS if reliable else SAFETY_UNRELIABLE)
+    _fine_pair(result, phi, r21, p, fs, norm, tiny)
+    e_a32 = abs(e32) / (abs(phi[1]) if relative else 1.0)
+    result.gci_coarse = float(fs * e_a32 / (r32 ** p - 1.0))
+    if result.gci_fine > 0:
+        result.asymptotic_ratio = float(result.gci_coarse / (r21 ** p * result.gci_fine))
+
+    if len(h) >= 4:
+        for k in range(len(h) - 2):
+            a, b = phi[k + 1] - phi[k], phi[k + 2] - phi[k + 1]
+            if abs(a) > tiny and abs(b) > tiny and 0 < a / b < 1:
+                result.local_orders.append(celik_order(a, b, h[k + 1] / h[k],
+                                                       h[k + 2] / h[k + 1]))
+            else:
+                result.local_orders.append(None)
+        result.least_squares = least_squares_fit(h, phi)
+    return result
+
+
+def _fine_pair(result, phi, r21, p, fs, norm, tiny):
+    """Extrapolation and GCI of the fine pair (Celik et al. 2008, eqs. 4-6)."""
+    rp = r21 ** p
+    extrapolated = (rp * phi[0] - phi[1]) / (rp - 1.0)
+    result.extrapolated = float(extrapolated)
+    result.safety_factor = float(fs)
+    result.e_a21 = float(abs(phi[0] - phi[1]) / norm)
+    ext_norm = abs(extrapolated) if result.relative and abs(extrapolated) > tiny else 1.0
+    result.e_ext21 = float(abs(extrapolated - phi[0]) / ext_norm)
+    result.gci_fine = float(fs * result.e_a21 / (rp - 1.0))

@@ -1,0 +1,162 @@
+"""Reports of a refinement study: Markdown, CSV, JSON, a log-log plot, a PVD of the levels."""
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path, write_text
+from ..io import PvdWriter
+
+
+def _fmt(value, digits=6):
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def _percent(value, relative=True):
+    if value is None:
+        return "-"
+    return f"{100 * value:.3g}%" if relative else f"{value:.3g}"
+
+
+def level_table(study, qoi=None):
+    """Header and rows: level, h, DOFs, seconds, each QoI (failed levels show the error)."""
+    names = qoi or list(study.analysis)
+    header = ["level", "h", "DOFs", "seconds"] + names
+    rows = []
+    for row in study.rows:
+        if row.get("error"):
+            rows.append([row["level"], _fmt(row.get("h")), "-", _fmt(row.get("seconds"), 3)]
+                        + [f"failed: {row['error']}"] + [""] * (len(names) - 1))
+            continue
+        rows.append([row["level"], _fmt(row["h"], 4), row.get("ndofs", "-"),
+                     _fmt(row["seconds"], 3)] + [_fmt(row["qoi"].get(n)) for n in names])
+    return header, rows
+
+
+def analysis_table(study):
+    """One row per QoI: order, extrapolated, GCI, convergence, verdict."""
+    header = ["QoI", "convergence", "order", "expected", "observed (log-log)", "order ok",
+              "extrapolated", "reference", "GCI fine", "asymptotic ratio",
+              "mesh-independent", "reason"]
+    rows = []
+    for name, a in study.analysis.items():
+        rel = a.get("relative", True)
+        rows.append([name, a.get("convergence", "-"), _fmt(a.get("order"), 4),
+                     _fmt(a.get("expected_order"), 3), _fmt(a.get("observed_order"), 4),
+                     _fmt(a.get("order_ok")), _fmt(a.get("extrapolated"), 8), _fmt(a.get("reference"), 8),
+                     _percent(a.get("gci_fine"), rel), _fmt(a.get("asymptotic_ratio"), 4),
+                     _fmt(a.get("mesh_independent")), a.get("reason", "")])
+    return header, rows
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(map(str, header)) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(study, title="Refinement study"):
+    """The level table and the analysis table, with the stopping reason."""
+    parts = [f"## {title}", "", markdown_table(*level_table(study)), "",
+             markdown_table(*analysis_table(study)), "",
+             f"Tolerance {_percent(study.tolerance)}; {study.stop_reason}.", ""]
+    return "\n".join(parts)
+
+
+def to_csv(study):
+    """Levels as CSV rows, then one row per QoI analysis."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for header, rows in (level_table(study), analysis_table(study)):
+        writer.writerow(header)
+        writer.writerows(rows)
+        writer.writerow([])
+    return buffer.getvalue()
+
+
+def to_json(study):
+    return json.dumps(study.to_dict(), indent=1, default=float)
+
+
+def plot_convergence(study, path, qoi=None, title=None):
+    """Log-log plot of ``|phi - phi_ref|`` against h per QoI (``phi_ref`` the exact value
+    when the problem knows it, else the extrapolated one), with the observed slope and a
+    reference triangle of the expected order."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = qoi or list(study.analysis)
+    good = [row for row in study.rows if not row.get("error")]
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    plotted = False
+    for name in names:
+        a = study.analysis.get(name, {})
+        reference = a.get("reference")
+        if reference is None:
+            reference = a.get("extrapolated")
+        if reference is None:
+            continue
+        pairs = [(row["h"], abs(row["qoi"][name] - reference)) for row in good
+                 if name in row["qoi"]]
+        pairs = [(h, e) for h, e in pairs if e > 0]
+        if len(pairs) < 2:
+            continue
+        h, err = map(np.asarray, zip(*sorted(pairs)))
+        slope = np.polyfit(np.log(h[:3]), np.log(err[:3]), 1)[0]
+        line, = ax.loglog(h, err, "o-", label=f"{name} (slope {slope:.2f})")
+        expected = a.get("expected_order")
+        if expected:
+            # reference triangle below the finest segment
+            h0, h1 = h[0], h[0] * 2.0
+            e0 = err[0] * 0.5
+            ax.loglog([h0, h1, h1, h0], [e0, e0, e0 * 2.0 ** expected, e0], "-",
+                      color=line.get_color(), lw=0.8, alpha=0.7)
+            ax.annotate(f"{expected:g}", (h1, e0 * 2.0 ** (expected / 2)), fontsize=8,
+                        color=line.get_color(), xytext=(3, 0), textcoords="offset points")
+        plotted = True
+    ax.set_xlabel("h (representative cell size)")
+    ax.set_ylabel("|phi - phi_ref|")
+    ax.set_title(title or "Refinement study")
+    ax.grid(True, which="both", alpha=0.3)
+    if plotted:
+        ax.legend(fontsize=8)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def write_levels_pvd(study, path):
+    """A PVD collection stepping through the levels' fields (level number as time)."""
+    import meshio
+    writer = PvdWriter(path)
+    for row in study.rows:
+        if row.get("fields") and Path(row["fields"]).is_file():
+            writer.add(meshio.read(row["fields"]), time=row["level"])
+    return writer.files if writer.entries else []
+
+
+def write_reports(study, out_dir, stem="study", title=None):
+    """Markdown, CSV, JSON, PNG and PVD into ``out_dir``; returns the files written."""
+    out_dir = Path(out_dir)
+    files = [write_text(out_dir / f"{stem}.md", to_markdown(study, title or stem)),
+             write_text(out_dir / f"{stem}.csv", to_csv(study)),
+             write_text(out_dir / f"{stem}.json", to_json(study)),
+             plot_convergence(study, out_dir / f"{stem}.png", title=title or stem)]
+    files += write_levels_pvd(study, out_dir / f"{stem}_levels.pvd")
+    return [str(f) for f in files]

@@ -1,0 +1,276 @@
+"""Run a problem over a mesh sequence: levels in parallel, cached on disk, resumable.
+
+A study needs a callable ``mesh -> Result`` (picklable when levels run in other processes,
+e.g. :class:`ProblemSolver`) and a :class:`~fem_reg.mesh.MeshSequence`. Each level's record
+(h, DOFs, seconds, QoIs, the reference values and expected orders the problem declares) is
+written to ``cache_dir`` as JSON, with the level's fields as VTU, under a key made from the
+problem's key and the mesh's key. Running the study again reads the finished levels back,
+so a study interrupted at level 4 starts again at level 4. A level that fails is recorded
+with its error (and not cached); the others go on.
+"""
+
+import hashlib
+import json
+import logging
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..atomic import write_text
+from ..checks import integer, positive
+from ..errors import FemRegError, ParameterError
+from ..mesh import MeshSequence, mesh_size
+from .convergence import grid_convergence, loglog_slope
+
+log = logging.getLogger(__name__)
+
+
+class ProblemSolver:
+    """``mesh -> Result`` for a Problem class and its parameters; picklable, with a key.
+
+    Examples
+    --------
+    >>> solve = ProblemSolver(HelmholtzMMS, radius=0.3)       # doctest: +SKIP
+    >>> result = solve(mesh)                                  # doctest: +SKIP
+    """
+
+    def __init__(self, problem, **parameters):
+        self.problem = problem
+        self.parameters = parameters
+
+    def __call__(self, mesh):
+        return self.problem(mesh, **self.parameters).solve()
+
+    @property
+    def key(self):
+        text = json.dumps({"problem": f"{self.problem.__module__}.{self.problem.__name__}",
+                           "parameters": self.parameters}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _solver_key(solve, key):
+    if key is not None:
+        return str(key)
+    if hasattr(solve, "key"):
+        return solve.key
+    return f"{getattr(solve, '__module__', '')}.{getattr(solve, '__qualname__', repr(solve))}"
+
+
+def run_level(solve, sequence, level, cache_file=None, fields_file=None):
+    """Build the mesh of ``level``, solve, and return the level's record (never raises for a
+    failing solve: the error is recorded)."""
+    start = time.perf_counter()
+    record = {"level": level}
+    try:
+        mesh = sequence.mesh(level)
+        record.update(h=mesh_size(mesh), cells=int(mesh.nelements))
+        result = solve(mesh)
+        record.update(
+            ndofs=int(result.meta.get("ndofs", 0)),
+            seconds=time.perf_counter() - start,
+            qoi=dict(result.qoi),
+            reference={k: float(v) for k, v in result.meta.get("reference", {}).items()},
+            expected_order={k: float(v)
+                            for k, v in result.meta.get("expected_order", {}).items()},
+            error=None)
+        if fields_file is not None:
+            result.write(fields_file)
+            record["fields"] = str(fields_file)
+        if cache_file is not None:
+            write_text(cache_file, json.dumps(record, indent=1))
+    except Exception as err:  # a failing level is data for the study, not its end
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        record.update(seconds=time.perf_counter() - start, qoi={}, ndofs=record.get("ndofs"),
+                      error=f"{type(err).__name__}: {message}")
+        if not isinstance(err, FemRegError):
+            record["traceback"] = traceback.format_exc(limit=6)
+    return record
+
+
+@dataclass
+class StudyResult:
+    """Rows per level and the convergence analysis per QoI."""
+
+    rows: list
+    analysis: dict
+    tolerance: float
+    stop_reason: str
+    key: str = ""
+    sequence: dict = field(default_factory=dict)
+
+    @property
+    def failed(self):
+        return [row for row in self.rows if row.get("error")]
+
+    def verdicts(self):
+        """QoI name -> mesh_independent."""
+        return {name: a["mesh_independent"] for name, a in self.analysis.items()}
+
+    def to_dict(self):
+        return {"tolerance": self.tolerance, "stop_reason": self.stop_reason,
+                "sequence": self.sequence, "levels": self.rows, "qoi": self.analysis}
+
+
+def analyse(rows, qoi, tolerance, asymptotic_tolerance=0.1, expected_orders=None):
+    """Per-QoI grid convergence over the levels that succeeded."""
+    good = [row for row in rows if not row.get("error") and row.get("qoi")]
+    expected_orders = expected_orders or {}
+    analysis = {}
+    names = qoi if qoi is not None else \
+        sorted({name for row in good for name in row["qoi"]})
+    for name in names:
+        points = [(row["h"], row["qoi"][name]) for row in good if name in row["qoi"]]
+        entry = {"levels": len(points), "mesh_independent": False}
+        expected = expected_orders.get(name)
+        if expected is None:
+            expected = next((row["expected_order"][name] for row in good
+                             if name in row.get("expected_order", {})), None)
+        reference = next((row["reference"][name] for row in good
+                          if name in row.get("reference", {})), None)
+        entry["expected_order"] = expected
+        entry["reference"] = reference
+        if len(points) < 2 or (len(points) == 2 and expected is None):
+            entry["reason"] = f"{len(points)} level(s) solved; need 3 (or 2 with an " \
+                              f"expected order)"
+            analysis[name] = entry
+            continue
+        h, phi = zip(*points)
+        try:
+            gc = grid_convergence(h, phi, expected_order=expected)
+        except FemRegError as err:
+            entry["reason"] = str(err)
+            analysis[name] = entry
+            continue
+        independent, reason = gc.verdict(tolerance, asymptotic_tolerance)
+        entry.update(gc.to_dict())
+        entry.update(mesh_independent=independent, reason=reason)
+        if reference is not None:
+            errors = [abs(p - reference) for p in phi]
+            if all(e > 0 for e in errors):
+                entry["observed_order"] = loglog_slope(h, errors, levels=min(3, len(h)))
+                if expected is not None:
+                    entry["order_ok"] = abs(entry["observed_order"] - expected) <= 0.1
+        analysis[name] = entry
+    return analysis
+
+
+def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance=0.1,
+              cache_dir=None, fields=True, key=None, executor=None, workers=1,
+              until_converged=False, max_dofs=None, expected_orders=None, progress=None):
+    """Solve on every level of ``sequence`` and analyse the QoIs.
+
+    Parameters
+    ----------
+    solve
+        Callable ``mesh -> Result`` (picklable for ``workers > 1``).
+    sequence
+        A :class:`~fem_reg.mesh.MeshSequence`.
+    qoi
+        Names of the QoIs to judge (default: all).
+    tolerance
+        Relative GCI below which a QoI counts as mesh-independent (e.g. 0.01 = 1%).
+    cache_dir
+        Where level records and fields go; finished levels found there are not run again.
+    fields
+        Also store each level's fields (for the PVD through the levels).
+    key
+        Identifies the problem in the cache (default: ``solve.key``, else its name).
+    executor
+        A ``concurrent.futures.Executor`` (or compatible: ``dask.distributed.Client
+        .get_executor()``, Ray's ``RayExecutor``); default a process pool of ``workers``.
+    workers
+        Processes for the default executor; 1 runs the levels here, one after another.
+    until_converged
+        Stop as soon as every watched QoI is mesh-independent (levels then run in order).
+    max_dofs
+        Do not start a level whose estimated DOFs exceed this.
+    expected_orders
+        QoI -> formal order, overriding what the problem declares.
+    progress
+        Callable ``(event, record)`` told ``"start"`` / ``"done"`` for each level.
+
+    Returns
+    -------
+    StudyResult
+    """
+    if not isinstance(sequence, MeshSequence):
+        raise ParameterError(f"sequence must be a MeshSequence, got {type(sequence).__name__}")
+    tolerance = positive("tolerance", tolerance)
+    workers = integer("workers", workers, low=1)
+    if max_dofs is not None:
+        max_dofs = integer("max_dofs", max_dofs, low=1)
+    problem_key = _solver_key(solve, key)
+    cache = Path(cache_dir) if cache_dir is not None else None
+    report = progress or (lambda event, record: None)
+
+    def files(level):
+        if cache is None:
+            return None, None
+        stem = f"{problem_key}_{sequence.key(level)}"
+        return cache / f"{stem}.json", (cache / f"{stem}.vtu" if fields else None)
+
+    rows = {}
+    for level in range(sequence.levels):
+        cache_file, _ = files(level)
+        if cache_file is not None and cache_file.is_file():
+            try:
+                rows[level] = {**json.loads(cache_file.read_text()), "cached": True}
+                report("cached", rows[level])
+            except (OSError, ValueError):
+                log.warning("ignoring unreadable cache file %s", cache_file)
+
+    todo = [level for level in range(sequence.levels) if level not in rows]
+    stop_reason = f"all {sequence.levels} levels solved"
+    sequential = workers == 1 and executor is None or until_converged
+
+    def budget_exceeded(level):
+        done = [rows[k] for k in sorted(rows) if rows[k].get("ndofs")]
+        if max_dofs is None or not done:
+            return False
+        last = done[-1]
+        growth = (rows[last["level"]]["ndofs"] / done[-2]["ndofs"]) if len(done) > 1 else 4.0
+        estimate = last["ndofs"] * growth ** (level - last["level"])
+        return estimate > max_dofs
+
+    if sequential:
+        for level in todo:
+            if budget_exceeded(level):
+                stop_reason = f"DOF budget {max_dofs} reached before level {level}"
+                break
+            report("start", {"level": level})
+            rows[level] = run_level(solve, sequence, level, *files(level))
+            report("done", rows[level])
+            if until_converged:
+                analysis = analyse(list(rows.values()), qoi, tolerance, asymptotic_tolerance,
+                                   expected_orders)
+                if analysis and all(a["mesh_independent"] for a in analysis.values()):
+                    stop_reason = f"every watched QoI mesh-independent at level {level}"
+                    break
+        else:
+            if until_converged:
+                stop_reason = f"level budget ({sequence.levels} levels) reached before " \
+                              f"every QoI was mesh-independent"
+    else:
+        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        try:
+            futures = {}
+            for level in todo:
+                report("start", {"level": level})
+                futures[level] = pool.submit(run_level, solve, sequence, level, *files(level))
+            for level in todo:
+                rows[level] = futures[level].result()
+                report("done", rows[level])
+        finally:
+            if executor is None:
+                pool.shutdown(cancel_futures=True)
+
+    ordered = [rows[level] for level in sorted(rows)]
+    failed = [row["level"] for row in ordered if row.get("error")]
+    if failed:
+        stop_reason += f"; level(s) {', '.join(map(str, failed))} failed"
+    analysis = analyse(ordered, qoi, tolerance, asymptotic_tolerance, expected_orders)
+    return StudyResult(rows=ordered, analysis=analysis, tolerance=tolerance,
+                       stop_reason=stop_reason, key=problem_key,
+                       sequence=sequence.describe())
