@@ -273,6 +273,9 @@ def save_mesh(mesh, path):
         scikit-fem's cell-data encoding (indicator arrays ParaView can threshold on).
     """
     path = Path(path)
+    if path.suffix.lower() not in meshio.extension_to_filetypes:
+        raise MeshFileError(f"{path}: unknown mesh format '{path.suffix or 'no suffix'}'; "
+                            f"use .msh, .vtu, .xdmf or another suffix meshio knows")
     if path.suffix == ".msh":
         blocks, cell_data, field_data = _gmsh_blocks(mesh)
         out = meshio.Mesh(points_3d(mesh.p.T), blocks, cell_data=cell_data,
@@ -288,6 +291,6 @@ def save_mesh(mesh, path):
     try:
         with atomic_path(path) as tmp:
             meshio.write(tmp, out, **kwargs)
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, meshio.WriteError) as err:
         raise MeshFileError(f"{path}: cannot write this format ({err})") from err
     return path

@@ -110,6 +110,10 @@ def _planar_points(raw, dim):
         raise MeshFileError(f"{raw.source}: non-finite coordinates at nodes {id_list(bad)}")
     extra = points[:, dim:]
     if extra.size and np.ptp(extra, axis=0).max() > DUPLICATE * max(np.ptp(points), 1e-300):
+        if raw.cell_type == "line":
+            raise MeshFileError(f"{raw.source}: only line cells, and they do not lie on one "
+                                f"line; gmsh saves only elements in physical groups: add a "
+                                f"physical group for the domain (or Mesh.SaveAll=1)")
         raise MeshFileError(f"{raw.source}: {raw.cell_type} cells with non-constant "
                             f"coordinate {'xyz'[dim]}; fem_reg needs {dim}D meshes to lie in "
                             f"a plane {'xyz'[dim]} = const (surface meshes are not supported)")

@@ -211,7 +211,7 @@ def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
     if safety_factor is not None:
         safety_factor = number("safety_factor", safety_factor, low=1.0)
     scale = max(np.abs(phi).max(), np.finfo(float).tiny)
-    relative = abs(phi[0]) > ROUND_OFF * scale
+    relative = bool(abs(phi[0]) > ROUND_OFF * scale)
     norm = abs(phi[0]) if relative else 1.0
     r21 = h[1] / h[0]
     e21 = phi[1] - phi[0]

@@ -12,6 +12,7 @@ with its error (and not cached); the others go on.
 import hashlib
 import json
 import logging
+import multiprocessing
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -253,7 +254,10 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
                 stop_reason = f"level budget ({sequence.levels} levels) reached before " \
                               f"every QoI was mesh-independent"
     else:
-        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        # "spawn", not fork: the parent has BLAS/MKL, VTK and gmsh threads running, and a
+        # forked child can inherit a held lock and hang forever.
+        pool = executor or ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         try:
             futures = {}
             for level in todo:

@@ -1,0 +1,119 @@
+"""Linear solvers: the methods agree with a closed-form solution; singular systems and bad
+input raise errors that say what is wrong."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from skfem import Basis, FacetBasis, LinearForm
+
+from fem_reg.errors import ParameterError, SingularSystemError, SolverError
+from fem_reg.fe import (Material, elasticity_form, gradient_penalty, has_pardiso, lagrange,
+                        load_form, rigid_body_modes, solve_constrained, solve_linear)
+from fem_reg.mesh import boundary, cantilever, cantilever_box, rectangle, refine
+
+METHODS = ["superlu", "amg", "direct", "auto"] + (["pardiso"] if has_pardiso() else [])
+
+
+def poisson(mesh):
+    """-lap u = 2 pi^2 sin(pi x) sin(pi y), u = 0 on the boundary of the unit square."""
+    basis = Basis(mesh, lagrange(mesh, 1))
+    A = gradient_penalty(1.0).assemble(basis)
+    b = LinearForm(lambda v, w: 2 * np.pi ** 2 * np.sin(np.pi * w.x[0])
+                   * np.sin(np.pi * w.x[1]) * v).assemble(basis)
+    return basis, A, b
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_methods_agree_on_poisson(method):
+    basis, A, b = poisson(refine(rectangle(h=0.1), 2))
+    fixed = basis.get_dofs().all()
+    u, info = solve_constrained(A, b, fixed, method=method, return_info=True)
+    exact = np.sin(np.pi * basis.doflocs[0]) * np.sin(np.pi * basis.doflocs[1])
+    assert np.abs(u - exact).max() < 5e-3                    # discretization error only
+    reference = solve_constrained(A, b, fixed, method="superlu")
+    assert np.abs(u - reference).max() < 1e-7
+    assert info["residual"] < 1e-8 and info["method"] in ("superlu", "pardiso", "amg")
+
+
+def test_auto_switches_to_amg_above_the_limit():
+    basis, A, b = poisson(rectangle(h=0.05))
+    fixed = basis.get_dofs().all()
+    _, small = solve_constrained(A, b, fixed, method="auto", return_info=True)
+    _, large = solve_constrained(A, b, fixed, method="auto", direct_limit=10,
+                                 return_info=True)
+    assert small["method"] in ("superlu", "pardiso") and large["method"] == "amg"
+    assert large["iterations"] > 0
+
+
+def cantilever_system():
+    mesh = cantilever(h=0.1)
+    basis = Basis(mesh, lagrange(mesh, 1, vector=True))
+    K = elasticity_form(Material(1.0, 0.3)).assemble(basis)
+    f = load_form([0.0, -1.0]).assemble(FacetBasis(mesh, basis.elem,
+                                                   facets=boundary(mesh, "tip")))
+    return mesh, basis, K, f
+
+
+@pytest.mark.parametrize("method", ["superlu", "amg"])
+def test_elasticity_with_rigid_modes_as_near_null_space(method):
+    mesh, basis, K, f = cantilever_system()
+    modes, names = rigid_body_modes(basis)
+    clamped = basis.get_dofs(boundary(mesh, "clamped")).all()
+    u = solve_constrained(K, f, clamped, method=method, near_null_space=modes,
+                          mode_names=names, rtol=1e-12)
+    reference = solve_constrained(K, f, clamped, method="superlu")
+    assert np.abs(u - reference).max() < 1e-8 * np.abs(reference).max()
+
+
+def test_rigid_body_modes_are_zero_energy():
+    for mesh in (rectangle(h=0.3), cantilever_box(h=0.5)):
+        basis = Basis(mesh, lagrange(mesh, 1, vector=True))
+        kind = "3d" if mesh.dim() == 3 else "plane_stress"
+        K = elasticity_form(Material(1.0, 0.3, kind)).assemble(basis)
+        modes, names = rigid_body_modes(basis)
+        assert modes.shape[1] == (3 if mesh.dim() == 2 else 6) == len(names)
+        assert np.abs(K @ modes).max() < 1e-10
+        assert np.linalg.matrix_rank(modes) == modes.shape[1]
+
+
+@pytest.mark.parametrize("method", ["superlu", "amg"])
+def test_missing_supports_are_reported(method):
+    mesh, basis, K, f = cantilever_system()
+    modes, names = rigid_body_modes(basis)
+    with pytest.raises(SingularSystemError, match="translation x, translation y, rotation "
+                                                  "about z not restrained"):
+        solve_linear(K, f, method=method, near_null_space=modes, mode_names=names)
+    # a roller on the clamped edge (x fixed only): vertical translation stays free
+    rollers = basis.get_dofs(boundary(mesh, "clamped")).nodal["u^1"]
+    with pytest.raises(SingularSystemError, match="translation y not restrained"):
+        solve_constrained(K, f, rollers, method=method, near_null_space=modes,
+                          mode_names=names)
+
+
+def test_singular_without_known_null_space_is_detected():
+    basis, A, b = poisson(rectangle(h=0.2))      # pure Neumann: constants in the kernel
+    with pytest.raises(SingularSystemError, match="singular"):
+        solve_linear(A, b, method="superlu")
+    with pytest.raises(SingularSystemError):
+        solve_linear(sp.csr_matrix(np.zeros((3, 3))), np.ones(3), method="superlu")
+
+
+def test_amg_iteration_limit():
+    # large enough for a real hierarchy (below 500 unknowns AMG is a coarse direct solve)
+    basis, A, b = poisson(rectangle(h=0.02))
+    fixed = basis.get_dofs().all()
+    with pytest.raises(SolverError, match="did not converge in 1 iterations"):
+        solve_constrained(A, b, fixed, method="amg", maxiter=1, rtol=1e-14)
+
+
+def test_bad_arguments():
+    A = sp.identity(3, format="csr")
+    with pytest.raises(ParameterError, match="method must be one of"):
+        solve_linear(A, np.ones(3), method="lu")
+    with pytest.raises(ParameterError, match=r"b must have shape \(3,\)"):
+        solve_linear(A, np.ones(4))
+    with pytest.raises(ParameterError, match="must be a scipy sparse matrix"):
+        solve_linear(np.eye(3), np.ones(3))
+    with pytest.raises(ParameterError, match="non-finite"):
+        solve_linear(A, np.array([1.0, np.nan, 0.0]))
+    assert np.array_equal(solve_linear(A, np.zeros(3)), np.zeros(3))
