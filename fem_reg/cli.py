@@ -6,6 +6,7 @@ prints one line ``fem-reg: error: ...`` and exits with status 2.
 
 import argparse
 import json
+import os
 import logging
 import sys
 import time
@@ -132,16 +133,27 @@ def cmd_mesh_make(args):
         options["h"] = args.h
     if args.cell_type:
         options["cell_type"] = args.cell_type
+    if args.output and args.out and args.output != args.out:
+        raise FemRegError(f"two output files given: '{args.output}' and --out '{args.out}'")
+    target = args.output or args.out or f"{args.geometry}.msh"
     mesh = GEOMETRIES[args.geometry](**options)
-    path = save_mesh(mesh, args.output)
+    path = save_mesh(mesh, target)
+    if args.json:
+        from .mesh import mesh_info
+        _print_json({"file": str(path), **mesh_info(mesh)})
+        return
     print(f"wrote {path}: {mesh.nelements} cells, boundaries "
           f"{', '.join(mesh.boundaries or {})}")
+
+
+def _first_paragraph(doc):
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
 def cmd_problems(args):
     from .cases import PROBLEMS, problem_parameters
     data = {name: {"parameters": problem_parameters(name), "qoi": list(cls.QOI),
-                   "doc": (cls.__doc__ or "").strip().splitlines()[0]}
+                   "doc": _first_paragraph(cls.__doc__)}
             for name, cls in PROBLEMS.items()}
     if args.json:
         _print_json(data)
@@ -158,14 +170,18 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"fem-reg {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or logs")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    quiet = Parser(add_help=False)
+    quiet.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress or logs")
 
-    run = sub.add_parser("run", help="solve one case file and write its outputs")
+    run = sub.add_parser("run", parents=[quiet],
+                         help="solve one case file and write its outputs")
     run.add_argument("case", help="case file (TOML)")
     run.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(func=cmd_run)
 
-    study = sub.add_parser("study", help="refinement study of a case file")
+    study = sub.add_parser("study", parents=[quiet], help="refinement study of a case file")
     study.add_argument("case", help="case file (TOML)")
     study.add_argument("--levels", type=int, help="number of mesh levels")
     study.add_argument("--workers", type=int, help="levels solved in parallel processes")
@@ -175,27 +191,34 @@ def build_parser():
     study.add_argument("--json", action="store_true", help="print one JSON object")
     study.set_defaults(func=cmd_study)
 
-    demo = sub.add_parser("demo", help="run the canonical cases, write a report")
+    demo = sub.add_parser("demo", parents=[quiet],
+                          help="run the canonical cases, write a report")
     demo.add_argument("--out", help="output directory (default fem_reg_demo)")
     demo.add_argument("--quick", action="store_true", help="fewer levels (seconds)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=cmd_demo)
 
-    mesh = sub.add_parser("mesh", help="mesh utilities")
+    mesh = sub.add_parser("mesh", parents=[quiet], help="mesh utilities")
     mesh_sub = mesh.add_subparsers(dest="mesh_command", required=True, parser_class=Parser)
-    info = mesh_sub.add_parser("info", help="cells, nodes, quality, names of a mesh file")
+    info = mesh_sub.add_parser("info", parents=[quiet],
+                               help="cells, nodes, quality, names of a mesh file")
     info.add_argument("file")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=cmd_mesh_info)
-    make = mesh_sub.add_parser("make", help="mesh a canonical geometry and save it")
+    make = mesh_sub.add_parser("make", parents=[quiet],
+                               help="mesh a canonical geometry and save it")
     make.add_argument("geometry", help="rectangle, cook_membrane, mbb_beam, ...")
-    make.add_argument("output", help="output file (.msh, .vtu, .xdmf)")
+    make.add_argument("output", nargs="?", help="output file (.msh, .vtu, .xdmf); "
+                      "default GEOMETRY.msh")
+    make.add_argument("--out", help="output file (same as the positional argument)")
+    make.add_argument("--json", action="store_true", help="print one JSON object")
     make.add_argument("--h", type=float, help="target element size")
     make.add_argument("--cell-type", help="triangle/quad (2D), tetra/hexahedron (3D)")
     make.add_argument("--structured", action="store_true", help="mapped (transfinite) mesh")
     make.set_defaults(func=cmd_mesh_make)
 
-    problems = sub.add_parser("problems", help="list problems, parameters and QoIs")
+    problems = sub.add_parser("problems", parents=[quiet],
+                              help="list problems, parameters and QoIs")
     problems.add_argument("--json", action="store_true", help="print one JSON object")
     problems.set_defaults(func=cmd_problems)
     return parser
@@ -211,6 +234,11 @@ def main(argv=None):
     log.propagate = False
     try:
         status = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader (``| head``) went away: not an error of ours; silence the final flush
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except FemRegError as err:
         message = " ".join(str(err).split())
         print(f"fem-reg: error: {message}", file=sys.stderr)

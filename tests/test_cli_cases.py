@@ -153,6 +153,17 @@ def test_mesh_info_and_make(tmp_path, capsys, data_dir):
     assert status == 2 and "unknown geometry 'cook'" in err
 
 
+def test_mesh_make_out_option_json_and_quiet(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "mesh", "make", "l_bracket", "--h", "0.2", "--json", "-q")
+    data = json.loads(out)
+    assert status == 0 and data["file"] == "l_bracket.msh" and "reentrant" in data["boundaries"]
+    status, _, _ = run(capsys, "mesh", "make", "rectangle", "--out", "sq.vtu", "--h", "0.5")
+    assert status == 0 and (tmp_path / "sq.vtu").exists()
+    status, _, err = run(capsys, "mesh", "make", "rectangle", "a.msh", "--out", "b.msh")
+    assert status == 2 and "two output files" in err and not (tmp_path / "a.msh").exists()
+
+
 def test_problems_listing(capsys):
     status, out, _ = run(capsys, "problems", "--json")
     data = json.loads(out)

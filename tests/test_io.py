@@ -97,3 +97,10 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_atomic_write_has_ordinary_permissions(tmp_path):
+    ordinary = tmp_path / "plain.txt"
+    ordinary.write_text("x")
+    written = write_text(tmp_path / "atomic.txt", "x")
+    assert written.stat().st_mode & 0o777 == ordinary.stat().st_mode & 0o777

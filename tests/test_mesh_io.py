@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fem_reg.errors import FemRegError, MeshError, MeshFileError, UnknownNameError
-from fem_reg.mesh import (block_on_base, boundary, boundary_nodes, cantilever_box, load_mesh,
-                          rectangle, save_mesh, subdomain)
+from fem_reg.mesh import (GEOMETRIES, block_on_base, boundary, boundary_nodes, cantilever_box,
+                          load_mesh, mesh_info, names, rectangle, save_mesh, subdomain)
 
 BROKEN = {
     "inverted.msh": (MeshError, r"1 inverted triangle cell\(s\): cell ids 0 .*folds"),
@@ -159,3 +159,22 @@ def test_clockwise_quads_are_reoriented(tmp_path):
                                                   [("quad", cells)]))
     mesh = load_mesh(tmp_path / "cw.vtu")
     assert mesh.nelements == 2
+
+
+def test_shipped_meshes_load_with_their_names():
+    """``meshes/*.msh`` are what ``meshes/make_meshes.py`` says, and load with their names."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "meshes"
+    spec = importlib.util.spec_from_file_location("make_meshes", folder / "make_meshes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert sorted(p.stem for p in folder.glob("*.msh")) == sorted(module.MESHES)
+    for stem, (geometry, options) in module.MESHES.items():
+        mesh = load_mesh(folder / f"{stem}.msh")
+        fresh = GEOMETRIES[geometry](**options)
+        assert type(mesh) is type(fresh)
+        assert names(mesh) == names(fresh)
+        assert mesh.nelements == fresh.nelements
+        assert np.isclose(mesh_info(mesh)["measure"], mesh_info(fresh)["measure"])
