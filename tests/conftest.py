@@ -43,6 +43,5 @@ def convergence_table(title, rows, columns):
 
 def fitted_order(h, values, levels=3):
     """Least-squares slope of log(value) vs log(h) over the finest ``levels``."""
-    h, values = np.asarray(h, float), np.asarray(values, float)
-    order = np.argsort(h)[:levels]
-    return np.polyfit(np.log(h[order]), np.log(values[order]), 1)[0]
+    from fem_reg.study import loglog_slope
+    return loglog_slope(h, values, levels=levels)

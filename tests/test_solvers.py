@@ -88,6 +88,10 @@ def test_missing_supports_are_reported(method):
     with pytest.raises(SingularSystemError, match="translation y not restrained"):
         solve_constrained(K, f, rollers, method=method, near_null_space=modes,
                           mode_names=names)
+    # the (modes, names) pair as rigid_body_modes returns it is accepted as is
+    with pytest.raises(SingularSystemError, match="translation y not restrained"):
+        solve_constrained(K, f, rollers, method=method,
+                          near_null_space=rigid_body_modes(basis))
 
 
 def test_singular_without_known_null_space_is_detected():

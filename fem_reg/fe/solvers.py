@@ -35,6 +35,15 @@ def has_pardiso():
     return importlib.util.find_spec("pypardiso") is not None
 
 
+def _split_modes(near_null_space, mode_names):
+    """Accept ``rigid_body_modes(basis)`` as returned, a ``(modes, names)`` pair."""
+    if isinstance(near_null_space, tuple) and len(near_null_space) == 2 \
+            and isinstance(near_null_space[1], list):
+        near_null_space, names = near_null_space
+        mode_names = mode_names or names
+    return near_null_space, mode_names
+
+
 def _check_system(A, b):
     if not sp.issparse(A):
         raise ParameterError(f"A must be a scipy sparse matrix, got {type(A).__name__}")
@@ -83,14 +92,20 @@ def _solve_pardiso(A, b):
 
 
 def _solve_amg(A, b, near_null_space, rtol, x0, maxiter):
+    """pyamg smoothed aggregation as the preconditioner of scipy's CG (pyamg's own CG was
+    seen to diverge when the tolerance is near the attainable accuracy, ~1M unknowns)."""
     import pyamg
     B = None if near_null_space is None else \
         np.asarray(near_null_space, dtype=np.float64).reshape(A.shape[0], -1)
-    ml = pyamg.smoothed_aggregation_solver(A, B=B, symmetry="hermitian",
-                                           max_coarse=500)
-    residuals = []
-    x = ml.solve(b, x0=x0, tol=rtol, accel="cg", maxiter=maxiter, residuals=residuals)
-    return x, len(residuals) - 1
+    ml = pyamg.smoothed_aggregation_solver(A, B=B, symmetry="hermitian", max_coarse=500)
+    count = [0]
+
+    def step(_):
+        count[0] += 1
+
+    x, _ = spla.cg(A, b, x0=x0, rtol=rtol, maxiter=maxiter, M=ml.aspreconditioner(),
+                   callback=step)
+    return x, count[0]
 
 
 def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, rtol=1e-10,
@@ -127,6 +142,7 @@ def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, 
         The relative residual is above tolerance (or AMG-CG did not converge).
     """
     one_of("method", method, METHODS)
+    near_null_space, mode_names = _split_modes(near_null_space, mode_names)
     A, b = _check_system(A, b)
     n = A.shape[0]
     start = time.perf_counter()
@@ -204,6 +220,8 @@ def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=No
     rhs = np.asarray(b, dtype=np.float64)[free] - A[free][:, fixed] @ x[fixed]
     if "x0" in options and options["x0"] is not None and len(options["x0"]) == n:
         options["x0"] = np.asarray(options["x0"])[free]
+    near_null_space, names = _split_modes(near_null_space, options.pop("mode_names", None))
+    options["mode_names"] = names
     B = None if near_null_space is None else np.asarray(near_null_space).reshape(n, -1)[free]
     result = solve_linear(A[free][:, free], rhs, near_null_space=B, **options)
     if options.get("return_info"):
