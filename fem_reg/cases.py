@@ -2,18 +2,19 @@
 physics. Also runs a case (solve and write) and a case's refinement study."""
 
 import shutil
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, UnknownNameError
 from .io.case import check_keys, write_outputs
 from .mesh import REFINEMENTS, mesh_from_spec, sequence_from_spec
+from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
 from .study import ProblemSolver, run_study, write_reports
 
 PROBLEMS = {problem.name: problem for problem in
-            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS)}
+            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane)}
 
 STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
               "tolerance": float, "asymptotic_tolerance": float, "workers": int,
@@ -33,7 +34,8 @@ def problem_class(name, source="case"):
 
 def problem_parameters(name):
     """``{parameter: default}`` of a registered problem."""
-    return {f.name: f.default for f in fields(problem_class(name).Parameters)}
+    return {f.name: f.default if f.default is not MISSING else f.default_factory()
+            for f in fields(problem_class(name).Parameters)}
 
 
 def solver_for(case):
@@ -80,7 +82,9 @@ def study_options(case, **overrides):
             integer("max_dofs", options["max_dofs"], low=1)
     except FemRegError as err:
         raise CaseError(f"{where}: {err}") from err
-    known = problem_class(case.problem, case.source).QOI
+    problem = problem_class(case.problem, case.source)
+    known = problem.qoi_names(case.parameters) if hasattr(problem, "qoi_names") \
+        else problem.QOI
     for name in options["qoi"] or []:
         if name not in known:
             raise CaseError(f"{where}: unknown QoI {name!r} for {case.problem}; known: "
