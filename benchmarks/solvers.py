@@ -1,5 +1,5 @@
 """Direct vs AMG-CG on elasticity systems of growing size: where should ``method="auto"``
-switch? (``fem_reg.fe.solvers.DIRECT_LIMIT``)
+switch? (``fem_reg.fe.solvers.DIRECT_LIMIT``, one limit per direct solver)
 
     python benchmarks/solvers.py            # 2D up to ~1.6M unknowns, 3D up to ~0.4M
     python benchmarks/solvers.py --quick    # small sizes only

@@ -23,7 +23,10 @@ from ..errors import ParameterError, SingularSystemError, SolverError
 
 log = logging.getLogger(__name__)
 
-DIRECT_LIMIT = 200_000      # unknowns; above this "auto" uses AMG-CG
+# Unknowns above which "auto" uses AMG-CG, by direct solver (benchmarks/solvers.py, 2 cores):
+# SuperLU loses to AMG-CG from ~50k unknowns (61k in 2D: 1.12 s vs 0.65 s; 56k in 3D: 15.4 s
+# vs 1.5 s); PARDISO still wins at 970k in 2D (14.2 s vs 20.4 s) and ties at 56k in 3D.
+DIRECT_LIMIT = {"superlu": 50_000, "pardiso": 200_000}
 PIVOT_RATIO = 1e-12         # smallest/largest pivot below this: singular (1e-14 seen for
                             # free rigid modes, 2.5e-10 for a legitimate 1e-9 stiffness contrast)
 DIRECT_RESIDUAL = 1e-6      # backward-stable direct solves give ~1e-14
@@ -109,7 +112,7 @@ def _solve_amg(A, b, near_null_space, rtol, x0, maxiter):
 
 
 def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, rtol=1e-10,
-                 x0=None, maxiter=500, direct_limit=DIRECT_LIMIT, return_info=False):
+                 x0=None, maxiter=500, direct_limit=None, return_info=False):
     """Solve ``A x = b`` for a sparse symmetric positive (semi)definite ``A``.
 
     Parameters
@@ -118,7 +121,8 @@ def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, 
         Sparse matrix and right-hand side (after Dirichlet conditions are applied; see
         :func:`solve_constrained`).
     method
-        ``"auto"`` (direct up to ``direct_limit`` unknowns, AMG-CG above), ``"direct"``
+        ``"auto"`` (direct up to ``direct_limit`` unknowns, default ``DIRECT_LIMIT`` of the
+        direct solver at hand, AMG-CG above), ``"direct"``
         (PARDISO if installed, else SuperLU), ``"superlu"``, ``"pardiso"``, ``"amg"``.
     near_null_space
         Columns spanning the near null space (rigid-body modes for elasticity, see
@@ -149,6 +153,8 @@ def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, 
     if near_null_space is not None:
         _check_null_space(A, near_null_space, mode_names)
     if method == "auto":
+        if direct_limit is None:
+            direct_limit = DIRECT_LIMIT["pardiso" if has_pardiso() else "superlu"]
         method = "direct" if n <= direct_limit else "amg"
     if method == "direct":
         method = "pardiso" if has_pardiso() else "superlu"

@@ -243,7 +243,7 @@ class Membrane:
         if theta is not None:
             tb = disc.theta_basis
             point_data["rotation"] = theta[tb.nodal_dofs[0]]
-            theta_cells = (tb.interpolate(theta).value * weights).sum(axis=1) \
+            theta_cells = (np.asarray(tb.interpolate(theta)) * weights).sum(axis=1) \
                 / weights.sum(axis=1)
             cell_data["drilling_mismatch"] = rotation - theta_cells
         for label, point in p.probes.items():

@@ -1,7 +1,8 @@
 """Meshes: load/save with names, canonical geometries, refinement sequences, validation."""
 
 from .geometry import (GEOMETRIES, block_on_base, cantilever, cantilever_box, cook_membrane,
-                       l_bracket, mbb_beam, planar_mesh, rectangle)
+                       distorted_patch, l_bracket, macneal_harder_beam, mbb_beam, planar_mesh,
+                       rectangle)
 from .info import mesh_info
 from .io import load_mesh, save_mesh
 from .spec import REFINEMENTS, geometry_options, mesh_from_spec, sequence_from_spec
@@ -9,6 +10,7 @@ from .names import boundary, boundary_nodes, names, subdomain
 from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
 
 __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",
+           "distorted_patch", "macneal_harder_beam",
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "MeshSequence",
            "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",

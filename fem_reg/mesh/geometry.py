@@ -412,6 +412,90 @@ def cantilever_box(h=0.25, *, length=4.0, width=1.0, height=1.0, cell_type="tetr
         return build_mesh(raw_from_gmsh("cantilever_box"))
 
 
+def _split_quads(quads):
+    """Two triangles per quadrilateral ``(a, b, c, d)``, cut along ``a-c``."""
+    return np.concatenate([quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]])
+
+
+def _edge_sets(points, cells, tests):
+    """Named facet sets: boundary edges of ``cells`` whose midpoints pass ``tests[name]``."""
+    n = cells.shape[1]
+    edges = np.concatenate([cells[:, [k, (k + 1) % n]] for k in range(n)])
+    key = np.sort(edges, axis=1)
+    _, index, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+    boundary = edges[index[counts == 1]]
+    mid = points[boundary].mean(axis=1)
+    return {name: boundary[test(mid[:, 0], mid[:, 1])] for name, test in tests.items()}
+
+
+MACNEAL_HARDER_SHAPES = ("regular", "trapezoidal", "parallelogram")
+
+
+def macneal_harder_beam(shape="regular", *, cell_type="quad", length=6.0, height=0.2,
+                        elements=6):
+    """The slender cantilever of MacNeal & Harder (1985): ``elements`` cells along
+    ``[0, length] x [0, height]``, one through the height, with interior edges vertical
+    (``regular``), inclined at 45 degrees alternately (``trapezoidal``) or all the same way
+    (``parallelogram``). Triangles cut each quadrilateral along a diagonal.
+
+    Boundaries: ``clamped`` (x = 0), ``tip`` (x = length), ``bottom``, ``top``.
+    Subdomain: ``beam``.
+    """
+    one_of("shape", shape, MACNEAL_HARDER_SHAPES)
+    one_of("cell_type", cell_type, ("quad", "triangle"))
+    _check_positive(length=length, height=height)
+    if elements < 2 or int(elements) != elements:
+        raise ParameterError(f"elements must be an integer >= 2, got {elements!r}")
+    x = np.linspace(0.0, length, int(elements) + 1)
+    shift = np.zeros_like(x)
+    if shape == "parallelogram":
+        shift[1:-1] = height
+    elif shape == "trapezoidal":
+        shift[1:-1] = height * (-1.0) ** np.arange(1, len(x) - 1)
+    if np.any(np.diff(x + shift) <= 0):
+        raise ParameterError(f"{shape} beam: elements too short for 45-degree edges "
+                             f"(length / elements must exceed 2 * height)")
+    points = np.concatenate([np.stack([x, np.zeros_like(x)], 1),
+                             np.stack([x + shift, np.full_like(x, height)], 1)])
+    n = len(x)
+    k = np.arange(n - 1)
+    cells = np.stack([k, k + 1, n + k + 1, n + k], axis=1)
+    if cell_type == "triangle":
+        cells = _split_quads(cells)
+    tol = 1e-9 * length
+    facets = _edge_sets(points, cells, {
+        "clamped": lambda mx, my: np.abs(mx) < tol,
+        "tip": lambda mx, my: np.abs(mx - length) < tol,
+        "bottom": lambda mx, my: np.abs(my) < tol,
+        "top": lambda mx, my: np.abs(my - height) < tol})
+    return build_mesh(RawMesh(points, cell_type, cells,
+                              subdomains={"beam": np.arange(len(cells))},
+                              facet_sets=facets, source=f"macneal_harder_beam({shape})"))
+
+
+def distorted_patch(*, cell_type="quad"):
+    """The patch-test domain of MacNeal & Harder (1985): the rectangle 0.24 x 0.12 cut
+    into five distorted quadrilaterals (or ten triangles) around the interior nodes (0.04,
+    0.02), (0.18, 0.03), (0.16, 0.08), (0.08, 0.08).
+
+    Boundaries: ``left``, ``right``, ``bottom``, ``top``. Subdomain: ``patch``.
+    """
+    one_of("cell_type", cell_type, ("quad", "triangle"))
+    points = np.array([[0.0, 0.0], [0.24, 0.0], [0.24, 0.12], [0.0, 0.12],
+                       [0.04, 0.02], [0.18, 0.03], [0.16, 0.08], [0.08, 0.08]])
+    cells = np.array([[0, 1, 5, 4], [1, 2, 6, 5], [2, 3, 7, 6], [3, 0, 4, 7], [4, 5, 6, 7]])
+    if cell_type == "triangle":
+        cells = _split_quads(cells)
+    facets = _edge_sets(points, cells, {
+        "left": lambda mx, my: np.isclose(mx, 0.0),
+        "right": lambda mx, my: np.isclose(mx, 0.24),
+        "bottom": lambda mx, my: np.isclose(my, 0.0),
+        "top": lambda mx, my: np.isclose(my, 0.12)})
+    return build_mesh(RawMesh(points, cell_type, cells,
+                              subdomains={"patch": np.arange(len(cells))},
+                              facet_sets=facets, source="distorted_patch"))
+
+
 def _check_positive(**values):
     for name, value in values.items():
         positive(name, value)
@@ -425,4 +509,6 @@ GEOMETRIES = {
     "l_bracket": l_bracket,
     "block_on_base": block_on_base,
     "cantilever_box": cantilever_box,
+    "macneal_harder_beam": macneal_harder_beam,
+    "distorted_patch": distorted_patch,
 }
