@@ -53,6 +53,18 @@ DEMO_CASES = [
         "study": {"levels": 4, "refinement": "uniform", "qoi": ["l2_error", "h1_error"],
                   "tolerance": 0.01}},
      {"geometry": "l_bracket", "h": 0.025}),
+    ("cook_membrane", {
+        "title": "Cook's membrane, Allman-type triangle with drilling rotations",
+        "problem": "membrane",
+        "mesh": {"geometry": "cook_membrane", "h": 11.0, "structured": True},
+        "parameters": {"element": "allman", "E": 1.0, "nu": 1 / 3,
+                       "supports": {"clamped": "clamped"},
+                       "traction": {"loaded": [0.0, 1 / 16]},
+                       "probes": {"tip": [48.0, 52.0]}},
+        "output": {"png": ["displacement", "rotation"], "warp": "displacement"},
+        "study": {"levels": 5, "refinement": "uniform", "qoi": ["tip_uy", "compliance"],
+                  "tolerance": 0.01}},
+     {"geometry": "cook_membrane", "h": 2.75, "structured": True}),
 ]
 
 
@@ -94,7 +106,9 @@ def run_demo(out_dir, quick=False):
     report = write_text(out_dir / "README.md", "\n".join(
         ["# fem_reg demo", "",
          "Refinement studies of the shared weak forms against manufactured solutions on "
-         "unstructured gmsh meshes. Observed order: least-squares slope of "
+         "unstructured gmsh meshes, and of Cook's membrane with drilling rotations "
+         "(converged vertical displacement at (48, 52): 23.96). Observed order: "
+         "least-squares slope of "
          "|QoI - exact| over the three finest levels; order ok: within 0.1 of the "
          "expected order. Mesh-independent: GCI (Celik et al. 2008) below the tolerance.",
          "", table, "", f"Total time {seconds:.1f} s.", ""] + sections))

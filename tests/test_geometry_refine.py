@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skfem import MeshTet1
 
-from fem_reg.errors import ParameterError, UnknownNameError
+from fem_reg.errors import MeshError, ParameterError, UnknownNameError
 from fem_reg.mesh import (GEOMETRIES, Remeshing, UniformRefinement, block_on_base,
                           boundary, cantilever, cantilever_box, cook_membrane, l_bracket,
                           mbb_beam, mesh_info, mesh_size, rectangle, refine)
@@ -137,3 +137,9 @@ def test_sequences_are_consumable_and_picklable():
 def test_every_geometry_is_registered_with_an_h():
     for name, make in GEOMETRIES.items():
         assert "h" in make.__code__.co_varnames, name
+
+
+def test_gmsh_failure_is_a_mesh_error():
+    # blossom quads need an even number of boundary divisions; h = 22 gives odd ones
+    with pytest.raises(MeshError, match=r"cook_membrane.*h = 22 with quad cells"):
+        cook_membrane(h=22.0, cell_type="quad")
