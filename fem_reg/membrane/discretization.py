@@ -121,6 +121,10 @@ class Discretization:
                                                                     format="csr")
         self.nq = self.T.shape[1]
 
+    def reduce(self, K):
+        """``T^T K T`` (``K`` itself where ``T`` is the identity)."""
+        return (self.T.T @ K @ self.T).tocsr() if self.spec.allman else K.tocsr()
+
     @property
     def has_rotation(self):
         return self.theta_basis is not None

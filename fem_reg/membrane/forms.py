@@ -47,7 +47,7 @@ def membrane_stiffness(disc, material, gamma_d=None, alpha=0.0):
     t = material.thickness
     K_uu = elasticity_form(material).assemble(disc.u_basis)
     if not disc.has_rotation:
-        return (disc.T.T @ K_uu @ disc.T).tocsr()
+        return disc.reduce(K_uu)
     gamma = material.shear_modulus if gamma_d is None else gamma_d
     uu, ut, tt = drilling_blocks(t * gamma)
     K_uu = K_uu + uu.assemble(disc.u_penalty_basis)
@@ -55,5 +55,4 @@ def membrane_stiffness(disc, material, gamma_d=None, alpha=0.0):
     K_tt = tt.assemble(disc.theta_penalty_basis)
     if alpha:
         K_tt = K_tt + gradient_penalty(t * alpha).assemble(disc.theta_basis)
-    K = sp.bmat([[K_uu, K_ut], [K_ut.T, K_tt]], format="csr")
-    return (disc.T.T @ K @ disc.T).tocsr()
+    return disc.reduce(sp.bmat([[K_uu, K_ut], [K_ut.T, K_tt]], format="csr"))
