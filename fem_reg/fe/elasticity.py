@@ -13,6 +13,7 @@ from skfem.helpers import ddot, dot, eye, sym_grad, trace
 
 from ..checks import number, one_of, positive
 from ..errors import ParameterError
+from .norms import cell_average
 
 KINDS = ("plane_stress", "plane_strain", "3d")
 
@@ -132,9 +133,7 @@ def rigid_body_modes(basis):
 def cell_stress(material, basis, u):
     """Stress averaged over each cell, shape ``(dim, dim, ncells)``."""
     grad_u = basis.interpolate(u).grad                        # (dim, dim, ncells, nqp)
-    sigma = material.stress(0.5 * (grad_u + np.swapaxes(grad_u, 0, 1)))
-    weights = basis.dx                                        # (ncells, nqp)
-    return (sigma * weights).sum(axis=-1) / weights.sum(axis=-1)
+    return cell_average(basis, material.stress(0.5 * (grad_u + np.swapaxes(grad_u, 0, 1))))
 
 
 def von_mises(material, sigma):

@@ -64,6 +64,12 @@ def interpolate(basis, function):
     return out
 
 
+def cell_average(basis, values):
+    """Average over each cell of quadrature-point values ``(..., ncells, nqp)`` of ``basis``."""
+    weights = basis.dx                                        # (ncells, nqp)
+    return (np.asarray(values) * weights).sum(axis=-1) / weights.sum(axis=-1)
+
+
 def vertex_values(basis, u):
     """Values of a Lagrange field at the mesh vertices: ``(nvertices,)`` for a scalar field,
     ``(nvertices, ncomponents)`` for a vector field."""

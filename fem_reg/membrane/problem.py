@@ -15,7 +15,8 @@ from skfem import Basis, FacetBasis, LinearForm
 
 from ..checks import non_negative, number, one_of, parameters, positive
 from ..errors import ParameterError
-from ..fe import Material, cell_stress, load_form, solve_constrained, von_mises
+from ..fe import (Material, cell_average, cell_stress, load_form, solve_constrained,
+                  von_mises)
 from ..io import Result
 from ..mesh import boundary, mesh_size
 from .discretization import ELEMENTS, PENALTY_QUADRATURES, Discretization
@@ -41,7 +42,7 @@ def _mapping(name, value):
     return value
 
 
-def _point_items(name, items, key):
+def _point_items(name, items, key, check):
     if not isinstance(items, (list, tuple)):
         raise ParameterError(f"{name} must be a list of {{at = [x, y], {key} = ...}}")
     for k, item in enumerate(items):
@@ -49,6 +50,7 @@ def _point_items(name, items, key):
             raise ParameterError(f"{name}[{k}] must have exactly the keys 'at' and '{key}', "
                                  f"got {item!r}")
         _vector(f"{name}[{k}].at", item["at"])
+        check(f"{name}[{k}].{key}", item[key])
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,8 @@ class MembraneParameters:
             _vector(f"traction.{name}", value)
         if self.body_force is not None:
             _vector("body_force", self.body_force)
-        _point_items("point_loads", self.point_loads, "force")
-        for k, item in enumerate(self.point_loads):
-            _vector(f"point_loads[{k}].force", item["force"])
-        _point_items("moments", self.moments, "moment")
-        for k, item in enumerate(self.moments):
-            number(f"moments[{k}].moment", item["moment"])
+        _point_items("point_loads", self.point_loads, "force", _vector)
+        _point_items("moments", self.moments, "moment", number)
         for name, value in _mapping("probes", self.probes).items():
             _vector(f"probes.{name}", value)
 
@@ -233,8 +231,7 @@ class Membrane:
         material = p.material
         ub = disc.u_basis
         sigma = cell_stress(material, ub, u)
-        weights = ub.dx
-        rotation = (skew(ub.interpolate(u)) * weights).sum(axis=1) / weights.sum(axis=1)
+        rotation = cell_average(ub, skew(ub.interpolate(u)))
         point_data = {"displacement": u[ub.nodal_dofs].T}
         cell_data = {"stress": np.moveaxis(sigma, -1, 0),
                      "von_mises": von_mises(material, sigma),
@@ -243,9 +240,7 @@ class Membrane:
         if theta is not None:
             tb = disc.theta_basis
             point_data["rotation"] = theta[tb.nodal_dofs[0]]
-            theta_cells = (np.asarray(tb.interpolate(theta)) * weights).sum(axis=1) \
-                / weights.sum(axis=1)
-            cell_data["drilling_mismatch"] = rotation - theta_cells
+            cell_data["drilling_mismatch"] = rotation - cell_average(tb, tb.interpolate(theta))
         for label, point in p.probes.items():
             x = np.asarray(point, dtype=np.float64)[:, None]
             ux, uy = probe(ub, u, x, f"probe '{label}'")[:, 0]
