@@ -12,9 +12,10 @@ from .mesh import REFINEMENTS, mesh_from_spec, sequence_from_spec
 from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
 from .study import ProblemSolver, run_study, write_reports
+from .topopt import TopOpt
 
 PROBLEMS = {problem.name: problem for problem in
-            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane)}
+            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane, TopOpt)}
 
 STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
               "tolerance": float, "asymptotic_tolerance": float, "workers": int,
@@ -48,12 +49,25 @@ def solver_for(case):
     return ProblemSolver(problem, **case.parameters)
 
 
-def run_case(case, out_dir):
-    """Mesh, solve and write one case; returns the summary the CLI prints."""
+def run_case(case, out_dir, progress=None, resume=False):
+    """Mesh, solve and write one case; returns the summary the CLI prints.
+
+    Iterative problems (``problem.iterative``) get ``progress(done, total, status)``, a
+    checkpoint ``OUT/NAME.checkpoint.npz`` and ``resume`` (continue from it).
+    """
     solve = solver_for(case)
+    iterative = getattr(solve.problem, "iterative", False)
+    if resume and not iterative:
+        raise CaseError(f"{case.source}: --resume is for iterative problems; "
+                        f"'{case.problem}' solves in one go")
+    checkpoint = Path(out_dir) / f"{case.name}.checkpoint.npz"
+    if resume and not checkpoint.is_file():
+        raise CaseError(f"{checkpoint}: no checkpoint to resume from")
+    options = {"progress": progress, "checkpoint": checkpoint, "resume": resume} \
+        if iterative else {}
     mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
     try:
-        result = solve(mesh)
+        result = solve(mesh, **options)
     except FemRegError as err:   # e.g. a boundary name the mesh does not have
         raise type(err)(f"{case.source}: {err}") from err
     outputs = write_outputs(result, case, out_dir)

@@ -4,6 +4,8 @@ and its allowed range. Ground floor: used by every layer."""
 import math
 import numbers
 
+import numpy as np
+
 from .errors import ParameterError
 
 
@@ -74,3 +76,39 @@ def parameters(cls, values, owner):
         raise ParameterError(f"unknown parameter '{unknown[0]}' for {owner}; allowed: "
                              f"{', '.join(allowed)}")
     return cls(**values)
+
+
+WORDS = {2: "two", 3: "three"}
+
+
+def vector(name, value, dim=2):
+    """``value`` as ``dim`` finite numbers."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape != (dim,) or not np.isfinite(array).all():
+        axes = ", ".join("xyz"[:dim])
+        raise ParameterError(f"{name} must be {WORDS.get(dim, dim)} finite numbers [{axes}], "
+                             f"got {value!r}")
+    return array
+
+
+def mapping(name, value):
+    """``value`` must be a table ``{name: ...}``."""
+    if not isinstance(value, dict):
+        raise ParameterError(f"{name} must be a table {{name = ...}}, got {value!r}")
+    return value
+
+
+def point_items(name, items, key, check, dim=2):
+    """A list of ``{at = [x, y], key = value}`` items, each value passed to ``check``."""
+    if not isinstance(items, (list, tuple)):
+        raise ParameterError(f"{name} must be a list of {{at = [x, y], {key} = ...}}")
+    for k, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != {"at", key}:
+            raise ParameterError(f"{name}[{k}] must have exactly the keys 'at' and '{key}', "
+                                 f"got {item!r}")
+        vector(f"{name}[{k}].at", item["at"], dim)
+        check(f"{name}[{k}].{key}", item[key])
+    return items

@@ -41,7 +41,16 @@ def cmd_run(args):
     out = _out_dir(args, case.name)
     start = time.perf_counter()
     log.info("running %s (%s) -> %s", case.name, case.problem, out)
-    summary = run_case(case, out)
+    from .io.progress import ProgressBar
+    bar = ProgressBar(case.name, enabled=not args.quiet)
+
+    def progress(done, total, status):
+        bar.total = total
+        bar.completed = done
+        bar.update(status)
+
+    with bar:
+        summary = run_case(case, out, progress=progress, resume=args.resume)
     summary["seconds"] = time.perf_counter() - start
     if args.json:
         _print_json(summary)
@@ -49,8 +58,12 @@ def cmd_run(args):
         print(f"{case.name}: {case.title or case.problem}")
         for name, value in summary["qoi"].items():
             print(f"  {name:>24s} = {value:.8g}")
+        steps = [p for p in summary["outputs"] if Path(p).parent.parent == out]
         for path in summary["outputs"]:
-            print(f"  wrote {path}")
+            if path not in steps:
+                print(f"  wrote {path}")
+        if steps:
+            print(f"  wrote {len(steps)} steps in {Path(steps[0]).parent}")
 
 
 def _study_progress(levels, quiet):
@@ -179,6 +192,8 @@ def build_parser():
     run.add_argument("case", help="case file (TOML)")
     run.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted optimization from its checkpoint")
     run.set_defaults(func=cmd_run)
 
     study = sub.add_parser("study", parents=[quiet], help="refinement study of a case file")
@@ -244,8 +259,8 @@ def main(argv=None):
         print(f"fem-reg: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("fem-reg: interrupted (finished study levels are cached; run again to resume)",
-              file=sys.stderr)
+        print("fem-reg: interrupted (study levels done are cached: run again; an optimization "
+              "wrote its checkpoint: run again with --resume)", file=sys.stderr)
         return 130
     return status or 0
 

@@ -114,10 +114,24 @@ def rigid_body_modes(basis):
         Translations, then rotations, evaluated at the DOF locations.
     names : list of str
     """
-    components = basis.split_indices()
+    return _modes(basis.doflocs, basis.split_indices(), basis.N)
+
+
+def nodal_rigid_body_modes(points, nodal_dofs):
+    """Rigid-body modes of a vector P1/Q1 field from the vertex coordinates ``(dim, nv)`` and
+    the nodal DOF numbers ``(dim, nv)`` (no basis needed); returns ``(modes, names)``."""
+    nodal_dofs = np.asarray(nodal_dofs)
+    N = int(nodal_dofs.max()) + 1
+    x = np.zeros((points.shape[0], N))
+    for dofs in nodal_dofs:
+        x[:, dofs] = points
+    return _modes(x, list(nodal_dofs), N)
+
+
+def _modes(x, components, N):
+    """Modes from the coordinates ``x`` of every DOF and the DOFs of each component."""
     dim = len(components)
-    x = basis.doflocs
-    modes = np.zeros((basis.N, 3 if dim == 2 else 6))
+    modes = np.zeros((N, 3 if dim == 2 else 6))
     names = [f"translation {'xyz'[i]}" for i in range(dim)]
     for i, dofs in enumerate(components):
         modes[dofs, i] = 1.0

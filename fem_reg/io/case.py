@@ -31,7 +31,9 @@ from ..errors import CaseError
 
 TOP_LEVEL = {"title": str, "problem": str, "mesh": dict, "parameters": dict, "output": dict,
              "study": dict}
-OUTPUT_KEYS = {"vtu": bool, "png": list, "warp": str}
+OUTPUT_KEYS = {"vtu": bool, "png": list, "warp": str, "cmap": str, "threshold": float,
+               "series": bool, "contour": dict, "edges": bool}
+CONTOUR_KEYS = {"field": str, "value": float, "format": str}
 TYPE_NAMES = {str: "a string", dict: "a table", bool: "true or false", list: "a list",
               int: "an integer", float: "a number"}
 
@@ -115,25 +117,53 @@ def load_case(path):
 
 
 def write_outputs(result, case, out_dir):
-    """Write what ``[output]`` asks for (default: the .vtu/.pvd); returns the files written.
+    """Write what ``[output]`` asks for; returns the files written.
 
-    A field named in ``png`` that the result does not have is reported before anything is
-    written.
+    Default: the result as ``.vtu`` (plus a ``.pvd`` of its history if it has one) and its
+    series (CSV and PNG). ``png`` lists fields to picture (``cmap``, ``threshold``: show
+    only cells above a level, for 3D designs), ``contour = {field, value, format}`` writes
+    an iso-line/surface (``.vtp`` or ``.stl``). Fields that do not exist are reported
+    before anything is written.
     """
     out_dir = Path(out_dir)
+    where = f"{case.source} [output]"
     for name in case.output.get("png", []):
         if name not in result.fields:
-            raise CaseError(f"{case.source} [output]: png field '{name}' does not exist; "
+            raise CaseError(f"{where}: png field '{name}' does not exist; "
                             f"fields: {', '.join(result.fields)}")
     warp = case.output.get("warp")
     if warp is not None and warp not in result.point_data:
-        raise CaseError(f"{case.source} [output]: warp field '{warp}' does not exist; "
+        raise CaseError(f"{where}: warp field '{warp}' does not exist; "
                         f"point fields: {', '.join(result.point_data)}")
+    contour = case.output.get("contour")
+    if contour is not None:
+        check_keys(contour, CONTOUR_KEYS, f"{where} contour")
+        if contour.get("field", "density") not in result.fields:
+            raise CaseError(f"{where}: contour field '{contour.get('field', 'density')}' does "
+                            f"not exist; fields: {', '.join(result.fields)}")
+        if contour.get("format", "vtp") not in ("vtp", "stl"):
+            raise CaseError(f"{where}: contour format must be vtp or stl, got "
+                            f"{contour['format']!r}")
     files = []
     if case.output.get("vtu", True):
-        suffix = ".pvd" if result.history else ".vtu"
-        files += result.write(out_dir / f"{case.name}{suffix}")
+        files += result.write(out_dir / f"{case.name}.vtu")
+        if result.history:
+            files += result.write(out_dir / f"{case.name}.pvd")
     for name in case.output.get("png", []):
         files.append(result.plot(name, out_dir / f"{case.name}_{name}.png", warp=warp,
-                                 title=case.title or case.name))
+                                 title=case.title or case.name,
+                                 cmap=case.output.get("cmap", "viridis"),
+                                 threshold=case.output.get("threshold"),
+                                 show_edges=case.output.get("edges")))
+    if case.output.get("series", True):
+        from .series import plot_series, write_series_csv
+        for name, table in result.series.items():
+            files.append(write_series_csv(name, table, out_dir / f"{case.name}_{name}.csv"))
+            files.append(plot_series(name, table, out_dir / f"{case.name}_{name}.png",
+                                     title=f"{case.title or case.name}: {name}"))
+    if contour is not None:
+        from .contour import write_contour
+        files.append(write_contour(result, contour.get("field", "density"),
+                                   float(contour.get("value", 0.5)),
+                                   out_dir / f"{case.name}_contour.{contour.get('format', 'vtp')}"))
     return [str(f) for f in files]

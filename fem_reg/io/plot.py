@@ -34,7 +34,8 @@ def _scalars(values, component, name):
 
 
 def plot_field(result, field, path, *, component=None, warp=None, warp_scale=None,
-               show_edges=None, cmap="viridis", title=None, window_size=(1200, 800)):
+               show_edges=None, cmap="viridis", title=None, window_size=(1200, 800),
+               threshold=None):
     """Render one field of a :class:`~fem_reg.io.Result` to a PNG, off-screen.
 
     Parameters
@@ -51,6 +52,8 @@ def plot_field(result, field, path, *, component=None, warp=None, warp_scale=Non
         Displacement magnification; default: largest displacement drawn as 10% of the size.
     show_edges
         Draw cell edges (default: for meshes under 5000 cells).
+    threshold
+        Show only cells whose value is at least this (e.g. 0.5 for a 3D design).
     """
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -77,6 +80,10 @@ def plot_field(result, field, path, *, component=None, warp=None, warp_scale=Non
         padded = np.hstack((displacement, np.zeros((len(displacement),
                                                     3 - displacement.shape[1]))))
         grid.points = grid.points + scale * padded
+    if threshold is not None:
+        grid = grid.threshold(float(threshold), scalars=label)
+        if grid.n_cells == 0:
+            raise ParameterError(f"no cell of '{field}' reaches the threshold {threshold:g}")
     if show_edges is None:
         show_edges = result.mesh.nelements < 5000
     plotter = pv.Plotter(off_screen=True, window_size=list(window_size))

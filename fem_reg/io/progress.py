@@ -55,7 +55,8 @@ class ProgressBar:
             self.status = status
         self._show()
         if self._progress is not None:
-            self._progress.update(self._task, completed=self.completed, status=self.status)
+            self._progress.update(self._task, completed=self.completed, total=self.total,
+                                  status=self.status)
 
     def __enter__(self):
         return self

@@ -29,6 +29,9 @@ class Result:
         Anything JSON-serializable describing the run (problem, parameters, DOFs, seconds).
     history
         ``(time, Result)`` steps (load steps, iterations) written as a PVD collection.
+    series
+        Name -> table ``{column: list of numbers}`` (e.g. an optimization's convergence
+        history), written as CSV and plotted against the first column.
     """
 
     mesh: object
@@ -37,6 +40,7 @@ class Result:
     qoi: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
+    series: dict = field(default_factory=dict)
 
     def __post_init__(self):
         nv, nc = self.mesh.nvertices, self.mesh.nelements

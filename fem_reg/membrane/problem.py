@@ -13,44 +13,18 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from skfem import Basis, FacetBasis, LinearForm
 
-from ..checks import non_negative, number, one_of, parameters, positive
+from ..checks import (mapping, non_negative, number, one_of, parameters, point_items,
+                      positive, vector)
 from ..errors import ParameterError
 from ..fe import (Material, cell_average, cell_stress, load_form, solve_constrained,
                   von_mises)
 from ..io import Result
-from ..mesh import boundary, mesh_size
+from ..mesh import boundary, mesh_size, vertex_at
 from .discretization import ELEMENTS, PENALTY_QUADRATURES, Discretization
 from .forms import membrane_stiffness, skew
 
 SUPPORTS = {"clamped": ("x", "y", "theta"), "pinned": ("x", "y"), "fixed_x": ("x",),
             "fixed_y": ("y",), "fixed_theta": ("theta",)}
-
-
-def _vector(name, value):
-    try:
-        vector = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        vector = None
-    if vector is None or vector.shape != (2,) or not np.isfinite(vector).all():
-        raise ParameterError(f"{name} must be two finite numbers [x, y], got {value!r}")
-    return vector
-
-
-def _mapping(name, value):
-    if not isinstance(value, dict):
-        raise ParameterError(f"{name} must be a table {{boundary name = ...}}, got {value!r}")
-    return value
-
-
-def _point_items(name, items, key, check):
-    if not isinstance(items, (list, tuple)):
-        raise ParameterError(f"{name} must be a list of {{at = [x, y], {key} = ...}}")
-    for k, item in enumerate(items):
-        if not isinstance(item, dict) or set(item) != {"at", key}:
-            raise ParameterError(f"{name}[{k}] must have exactly the keys 'at' and '{key}', "
-                                 f"got {item!r}")
-        _vector(f"{name}[{k}].at", item["at"])
-        check(f"{name}[{k}].{key}", item[key])
 
 
 @dataclass(frozen=True)
@@ -108,38 +82,24 @@ class MembraneParameters:
             non_negative("gamma_d", self.gamma_d)
         non_negative("alpha", self.alpha)
         one_of("penalty_quadrature", self.penalty_quadrature, PENALTY_QUADRATURES)
-        for name, kind in _mapping("supports", self.supports).items():
+        for name, kind in mapping("supports", self.supports).items():
             one_of(f"supports.{name}", kind, list(SUPPORTS))
-        for name, value in _mapping("displacements", self.displacements).items():
-            _vector(f"displacements.{name}", value)
-        for name, value in _mapping("rotations", self.rotations).items():
+        for name, value in mapping("displacements", self.displacements).items():
+            vector(f"displacements.{name}", value)
+        for name, value in mapping("rotations", self.rotations).items():
             number(f"rotations.{name}", value)
-        for name, value in _mapping("traction", self.traction).items():
-            _vector(f"traction.{name}", value)
+        for name, value in mapping("traction", self.traction).items():
+            vector(f"traction.{name}", value)
         if self.body_force is not None:
-            _vector("body_force", self.body_force)
-        _point_items("point_loads", self.point_loads, "force", _vector)
-        _point_items("moments", self.moments, "moment", number)
-        for name, value in _mapping("probes", self.probes).items():
-            _vector(f"probes.{name}", value)
+            vector("body_force", self.body_force)
+        point_items("point_loads", self.point_loads, "force", vector)
+        point_items("moments", self.moments, "moment", number)
+        for name, value in mapping("probes", self.probes).items():
+            vector(f"probes.{name}", value)
 
     @property
     def material(self):
         return Material(self.E, self.nu, "plane_stress", self.thickness)
-
-
-def vertex_at(mesh, point, what):
-    """Index of the mesh vertex at ``point`` (to 1e-8 of the mesh's extent)."""
-    point = np.asarray(point, dtype=np.float64)
-    distance = np.linalg.norm(mesh.p - point[:, None], axis=0)
-    k = int(np.argmin(distance))
-    extent = np.ptp(mesh.p, axis=1).max()
-    if distance[k] > 1e-8 * extent:
-        raise ParameterError(f"{what} at ({point[0]:g}, {point[1]:g}): no mesh vertex there "
-                             f"(nearest ({mesh.p[0, k]:g}, {mesh.p[1, k]:g}), distance "
-                             f"{distance[k]:.3g}); put a geometry corner there or use a "
-                             f"traction")
-    return k
 
 
 def probe(basis, coefficients, points, what):

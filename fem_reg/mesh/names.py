@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..errors import ParameterError, UnknownNameError
 
 
 def _lookup(mesh, group, name, kind):
@@ -32,3 +32,23 @@ def names(mesh):
     """``{"boundaries": {name: nfacets}, "subdomains": {name: ncells}}``."""
     return {"boundaries": {k: len(v) for k, v in (mesh.boundaries or {}).items()},
             "subdomains": {k: len(v) for k, v in (mesh.subdomains or {}).items()}}
+
+
+def _point(x):
+    return "(" + ", ".join(f"{v:g}" for v in x) + ")"
+
+
+def vertex_at(mesh, point, what):
+    """Index of the mesh vertex at ``point`` (to 1e-8 of the mesh's extent)."""
+    point = np.asarray(point, dtype=np.float64)
+    if point.shape != (mesh.dim(),):
+        raise ParameterError(f"{what} at {point.tolist()}: needs {mesh.dim()} coordinates")
+    distance = np.linalg.norm(mesh.p - point[:, None], axis=0)
+    k = int(np.argmin(distance))
+    extent = np.ptp(mesh.p, axis=1).max()
+    if distance[k] > 1e-8 * extent:
+        raise ParameterError(f"{what} at {_point(point)}: no mesh vertex there "
+                             f"(nearest {_point(mesh.p[:, k])}, distance "
+                             f"{distance[k]:.3g}); put a geometry corner there or use a "
+                             f"traction")
+    return k

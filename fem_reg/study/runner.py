@@ -41,8 +41,8 @@ class ProblemSolver:
         self.problem = problem
         self.parameters = parameters
 
-    def __call__(self, mesh):
-        return self.problem(mesh, **self.parameters).solve()
+    def __call__(self, mesh, **options):
+        return self.problem(mesh, **self.parameters).solve(**options)
 
     @property
     def key(self):

@@ -1,6 +1,11 @@
-"""Density-filtered topology optimization (work in progress, issue 5): so far the Helmholtz
-density filter and the Heaviside projection, each with its adjoint."""
+"""Density-filtered topology optimization: SIMP with element matrices computed once, the
+Helmholtz (PDE) or classic cone filter, Heaviside projection, OC and MMA, checkpoints."""
 
-from .filters import HelmholtzFilter, heaviside, helmholtz_radius
+from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
+from .optimizers import MMA, oc_update
+from .problem import TopOpt, TopOptParameters
+from .stiffness import SimpStiffness, StiffnessSolver
 
-__all__ = ["HelmholtzFilter", "heaviside", "helmholtz_radius"]
+__all__ = ["DensityFilter", "HelmholtzFilter", "cell_volumes", "heaviside", "helmholtz_radius",
+           "MMA", "oc_update", "TopOpt", "TopOptParameters", "SimpStiffness",
+           "StiffnessSolver"]

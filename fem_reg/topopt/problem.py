@@ -1,0 +1,546 @@
+"""Minimum-compliance topology optimization: the ``topopt`` problem.
+
+``min_x  sum_k w_k f_k . u_k``  s.t.  ``K(rho) u_k = f_k``,  ``V(rho) <= V* |Omega|``,
+``0 <= x <= 1``, with the chain design ``x`` -> filtered ``rho_f`` (Helmholtz PDE filter or
+the classic cone filter) -> projected ``rho`` (tanh Heaviside, optional, with continuation
+on ``beta``) -> modified SIMP ``E = Emin + rho^p (E0 - Emin)`` (Andreassen et al. 2011).
+Passive subdomains are held solid or void. The volume is that of the projected (physical)
+density over the whole domain.
+
+Every derivative in the chain is exact and applied in reverse (adjoint) order; the
+compliance is self-adjoint, ``dc/drho_e = -p rho_e^(p-1) (E0 - Emin)/E0 u_e^T K_e u_e``.
+"""
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from skfem import FacetBasis
+from skfem.assembly import Dofs
+
+from ..atomic import atomic_path
+from ..checks import (flag, integer, mapping, non_negative, number, one_of, parameters,
+                      point_items, positive)
+from ..errors import FemRegError, ParameterError
+from ..fe import KINDS, Material, lagrange, load_form, nodal_rigid_body_modes
+from ..io import Result
+from ..mesh import boundary, boundary_nodes, subdomain, vertex_at
+from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
+from .optimizers import MMA, oc_update
+from .stiffness import SimpStiffness, StiffnessSolver
+
+SUPPORTS = {"clamped": "xyz", "fixed_x": "x", "fixed_y": "y", "fixed_z": "z"}
+FILTERS = ("helmholtz", "density", "sensitivity", "none")
+OPTIMIZERS = ("oc", "mma")
+PASSIVE = ("solid", "void")
+SOLVERS = ("auto", "direct", "amg")
+LOAD_KEYS = ("traction", "point_loads", "weight")
+CHECKPOINT_VERSION = 1
+
+
+def _force(name, value):
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape not in ((2,), (3,)) or not np.isfinite(array).all():
+        raise ParameterError(f"{name} must be 2 (2D) or 3 (3D) finite numbers, got {value!r}")
+    return array
+
+
+def _components(name, value):
+    if not isinstance(value, str) or not value or set(value) - set("xyz") \
+            or len(set(value)) != len(value):
+        raise ParameterError(f"{name} must name the fixed components, e.g. \"y\" or \"xy\", "
+                             f"got {value!r}")
+
+
+@dataclass(frozen=True)
+class TopOptParameters:
+    """Parameters of :class:`TopOpt`.
+
+    E, nu, kind, thickness
+        Solid material; ``kind`` ``"auto"`` is plane stress in 2D and ``"3d"`` in 3D.
+    Emin
+        Young's modulus of void (``0 < Emin < E``), 1e-9 E in the 88-line code.
+    penalty
+        SIMP exponent ``p``.
+    volume_fraction
+        Allowed material volume over the domain's volume.
+    filter
+        ``"helmholtz"`` (PDE filter, any mesh), ``"density"`` (classic cone filter),
+        ``"sensitivity"`` (Sigmund's heuristic; OC without projection only) or ``"none"``.
+    filter_radius
+        Classic (cone) radius ``R`` in length units; the Helmholtz filter uses
+        ``r = R / (2 sqrt 3)``. Fixed in physical length, so designs converge under refinement.
+    projection, beta, beta_max, beta_every, eta
+        Heaviside projection: start at ``beta``, double every ``beta_every`` iterations (or
+        when the design settles) up to ``beta_max``; threshold ``eta``.
+    optimizer, move
+        ``"oc"`` or ``"mma"``, and the move limit per iteration.
+    max_iterations, tolerance
+        Stop when the largest design change is below ``tolerance`` (at ``beta_max``).
+    supports
+        ``{boundary: clamped | fixed_x | fixed_y | fixed_z}``.
+    point_supports
+        ``[{at = [x, y], fixed = "y"}, ...]`` at mesh vertices.
+    loads
+        Load cases ``{name: {traction = {boundary: [fx, fy]}, point_loads = [{at, force}],
+        weight = 1.0}}``; the objective is the weighted sum of compliances.
+    traction, point_loads
+        Shorthand for a single load case (named ``load``).
+    passive
+        ``{subdomain: "solid" | "void"}``.
+    solver
+        ``"auto"``, ``"direct"`` or ``"amg"`` (CG, warm-started).
+    history_every
+        Keep the densities of every n-th iteration for the PVD history (0: none).
+    checkpoint_every
+        Write the checkpoint every n iterations (and on Ctrl-C).
+    """
+
+    E: float = 1.0
+    nu: float = 0.3
+    kind: str = "auto"
+    thickness: float = 1.0
+    Emin: float = 1e-9
+    penalty: float = 3.0
+    volume_fraction: float = 0.5
+    filter: str = "helmholtz"
+    filter_radius: float = 1.5
+    projection: bool = False
+    beta: float = 1.0
+    beta_max: float = 16.0
+    beta_every: int = 50
+    eta: float = 0.5
+    optimizer: str = "oc"
+    move: float = 0.2
+    max_iterations: int = 200
+    tolerance: float = 0.01
+    supports: dict = field(default_factory=dict)
+    point_supports: list = field(default_factory=list)
+    loads: dict = field(default_factory=dict)
+    traction: dict = field(default_factory=dict)
+    point_loads: list = field(default_factory=list)
+    passive: dict = field(default_factory=dict)
+    solver: str = "auto"
+    history_every: int = 10
+    checkpoint_every: int = 10
+
+    def __post_init__(self):
+        one_of("kind", self.kind, ("auto",) + KINDS)
+        Material(self.E, self.nu, "3d" if self.kind == "auto" else self.kind, self.thickness)
+        number("Emin", self.Emin, low=0.0, low_open=True, high=self.E, high_open=True)
+        number("penalty", self.penalty, low=1.0)
+        number("volume_fraction", self.volume_fraction, low=0.0, low_open=True, high=1.0)
+        one_of("filter", self.filter, FILTERS)
+        positive("filter_radius", self.filter_radius)
+        flag("projection", self.projection)
+        positive("beta", self.beta)
+        number("beta_max", self.beta_max, low=self.beta)
+        integer("beta_every", self.beta_every, low=1)
+        number("eta", self.eta, low=0.0, low_open=True, high=1.0, high_open=True)
+        one_of("optimizer", self.optimizer, OPTIMIZERS)
+        if self.filter == "sensitivity" and (self.optimizer != "oc" or self.projection):
+            raise ParameterError("filter = \"sensitivity\" is a heuristic for OC without "
+                                 "projection; use filter = \"helmholtz\" or \"density\"")
+        number("move", self.move, low=0.0, low_open=True, high=1.0)
+        integer("max_iterations", self.max_iterations, low=1)
+        positive("tolerance", self.tolerance)
+        for name, kind in mapping("supports", self.supports).items():
+            one_of(f"supports.{name}", kind, list(SUPPORTS))
+        point_items("point_supports", self.point_supports, "fixed", _components,
+                    dim=self._dim_of(self.point_supports))
+        if self.loads and (self.traction or self.point_loads):
+            raise ParameterError("give either loads (load cases) or traction/point_loads "
+                                 "(one case), not both")
+        for case, spec in self.load_cases().items():
+            mapping(f"loads.{case}", spec)
+            for key in spec:
+                if key not in LOAD_KEYS:
+                    raise ParameterError(f"unknown key '{key}' in loads.{case}; allowed: "
+                                         f"{', '.join(LOAD_KEYS)}")
+            for name, value in mapping(f"loads.{case}.traction",
+                                       spec.get("traction", {})).items():
+                _force(f"loads.{case}.traction.{name}", value)
+            point_items(f"loads.{case}.point_loads", spec.get("point_loads", []), "force",
+                        _force, dim=self._dim_of(spec.get("point_loads", [])))
+            positive(f"loads.{case}.weight", spec.get("weight", 1.0))
+            if not spec.get("traction") and not spec.get("point_loads"):
+                raise ParameterError(f"load case '{case}' has no traction and no point_loads")
+        if not self.load_cases():
+            raise ParameterError("no loads: give traction, point_loads or loads")
+        for name, kind in mapping("passive", self.passive).items():
+            one_of(f"passive.{name}", kind, PASSIVE)
+        one_of("solver", self.solver, SOLVERS)
+        integer("history_every", self.history_every, low=0)
+        integer("checkpoint_every", self.checkpoint_every, low=1)
+
+    @staticmethod
+    def _dim_of(items):
+        if isinstance(items, (list, tuple)) and items and isinstance(items[0], dict) \
+                and isinstance(items[0].get("at"), (list, tuple)) and len(items[0]["at"]) == 3:
+            return 3
+        return 2
+
+    def load_cases(self):
+        """``{name: spec}`` of the load cases (the shorthand as one case ``load``)."""
+        if self.loads:
+            return dict(self.loads)
+        if self.traction or self.point_loads:
+            return {"load": {"traction": self.traction, "point_loads": self.point_loads}}
+        return {}
+
+
+class TopOpt:
+    """Minimum-compliance SIMP topology optimization with density filtering and projection.
+
+    ``solve(progress=None, checkpoint=None, resume=False)`` runs the optimization; with a
+    ``checkpoint`` path the state is written every ``checkpoint_every`` iterations and on
+    Ctrl-C, and ``resume=True`` continues from it with the same result as an uninterrupted
+    run.
+    """
+
+    name = "topopt"
+    Parameters = TopOptParameters
+    QOI = ("compliance", "volume_fraction", "grayness", "iterations")
+    iterative = True
+
+    def __init__(self, mesh, **values):
+        self.mesh = mesh
+        self.parameters = p = parameters(self.Parameters, values, self.name)
+        dim = mesh.dim()
+        kind = p.kind if p.kind != "auto" else ("plane_stress" if dim == 2 else "3d")
+        if (kind == "3d") != (dim == 3):
+            raise ParameterError(f"kind = '{kind}' does not fit a {dim}D mesh")
+        self.material = Material(p.E, p.nu, kind, p.thickness)
+        self.nodal_dofs = Dofs(mesh, lagrange(mesh, 1, vector=True)).nodal_dofs
+        self.stiffness = SimpStiffness(mesh, self.material, self._fixed())
+        self.volumes = cell_volumes(mesh)
+        self.loads, self.weights = self._loads()
+        self.solid, self.void = self._passive()
+        self.active = ~(self.solid | self.void)
+        if not self.active.any():
+            raise ParameterError("every cell is passive: nothing to optimize")
+        total = self.volumes.sum()
+        solid = self.volumes[self.solid].sum() / total
+        if solid >= p.volume_fraction:
+            raise ParameterError(f"the passive solid regions already fill {solid:.3f} of the "
+                                 f"domain, volume_fraction = {p.volume_fraction:g} leaves "
+                                 f"nothing to distribute")
+        # the uniform start that meets the volume constraint exactly
+        self.start = min(1.0, (p.volume_fraction - solid) * total
+                         / self.volumes[self.active].sum())
+        if p.filter == "helmholtz":
+            self.filter = HelmholtzFilter(mesh, helmholtz_radius(p.filter_radius))
+        elif p.filter in ("density", "sensitivity"):
+            self.filter = DensityFilter(mesh, p.filter_radius)
+        else:
+            self.filter = None
+        modes, _ = nodal_rigid_body_modes(mesh.p, self.nodal_dofs)
+        self.solver = StiffnessSolver(self.stiffness.nfree, p.solver,
+                                      near_null_space=modes[self.stiffness.free])
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def _fixed(self):
+        p, mesh, nodal = self.parameters, self.mesh, self.nodal_dofs
+        dim = mesh.dim()
+        fixed = []
+
+        def components(letters, where):
+            for letter in letters:
+                if "xyz".index(letter) >= dim:
+                    if where.startswith("supports") and letters == "xyz":
+                        continue
+                    raise ParameterError(f"{where}: a {dim}D mesh has no {letter} component")
+                yield "xyz".index(letter)
+
+        for name, kind in p.supports.items():
+            nodes = boundary_nodes(mesh, name)
+            for c in components(SUPPORTS[kind], f"supports.{name}"):
+                fixed.append(nodal[c, nodes])
+        for k, item in enumerate(p.point_supports):
+            node = vertex_at(mesh, item["at"], f"point_supports[{k}]")
+            for c in components(item["fixed"], f"point_supports[{k}]"):
+                fixed.append(nodal[c, [node]])
+        if not fixed:
+            raise ParameterError("no supports: give supports or point_supports")
+        return np.concatenate(fixed)
+
+    def _loads(self):
+        p, mesh, stiffness = self.parameters, self.mesh, self.stiffness
+        dim = mesh.dim()
+        cases = p.load_cases()
+        F = np.zeros((stiffness.ndofs, len(cases)))
+        thickness = self.material.thickness if dim == 2 else 1.0
+        for j, (case, spec) in enumerate(cases.items()):
+            for name, traction in spec.get("traction", {}).items():
+                traction = _force(f"loads.{case}.traction.{name}", traction)
+                if traction.size != dim:
+                    raise ParameterError(f"loads.{case}.traction.{name}: {traction.size} "
+                                         f"components on a {dim}D mesh")
+                edge = FacetBasis(mesh, stiffness.element, facets=boundary(mesh, name))
+                F[:, j] += load_form(traction, thickness).assemble(edge)
+            for k, item in enumerate(spec.get("point_loads", [])):
+                where = f"loads.{case}.point_loads[{k}]"
+                force = _force(where, item["force"])
+                if force.size != dim:
+                    raise ParameterError(f"{where}: {force.size} components on a {dim}D mesh")
+                F[self.nodal_dofs[:, vertex_at(mesh, item["at"], where)], j] += force
+        free = F[stiffness.free]
+        for j, case in enumerate(cases):
+            if not np.any(free[:, j]):
+                raise ParameterError(f"load case '{case}' acts only on supported nodes")
+        weights = np.array([float(spec.get("weight", 1.0)) for spec in cases.values()])
+        return free, weights
+
+    def _passive(self):
+        n = self.mesh.nelements
+        masks = {kind: np.zeros(n, dtype=bool) for kind in PASSIVE}
+        for name, kind in self.parameters.passive.items():
+            masks[kind][subdomain(self.mesh, name)] = True
+        both = masks["solid"] & masks["void"]
+        if both.any():
+            raise ParameterError(f"cells {np.flatnonzero(both)[:5].tolist()} are both solid "
+                                 f"and void")
+        return masks["solid"], masks["void"]
+
+    # -- the chain x -> rho_f -> rho -> E ------------------------------------------------
+
+    def densities(self, x, beta):
+        """``(rho_f, rho, drho/drho_f)`` for the design ``x``."""
+        p = self.parameters
+        rho_f = self.filter(x) if self.filter is not None and p.filter != "sensitivity" else x
+        if p.projection:
+            rho, slope = heaviside(rho_f, beta, p.eta)
+        else:
+            rho, slope = rho_f.copy(), np.ones_like(rho_f)
+        rho[self.solid], rho[self.void] = 1.0, 0.0
+        slope[~self.active] = 0.0
+        return rho_f, rho, slope
+
+    def evaluate(self, x, beta=None, U0=None):
+        """Compliance, volume fraction and their gradients with respect to ``x``.
+
+        Returns ``dict(compliance, volume, dc, dv, U, rho_f, rho)``; ``dc`` is the filtered
+        sensitivity when ``filter = "sensitivity"``.
+        """
+        p = self.parameters
+        beta = p.beta if beta is None else beta
+        rho_f, rho, slope = self.densities(x, beta)
+        contrast = 1.0 - p.Emin / p.E
+        scale = p.Emin / p.E + contrast * rho ** p.penalty
+        K = self.stiffness.matrix(scale)
+        U = self.solver.solve(K, self.loads, U0)
+        compliance = float(np.sum(self.weights * np.einsum("ij,ij->j", self.loads, U)))
+        energy = np.zeros(self.mesh.nelements)
+        for j, w in enumerate(self.weights):
+            energy += w * self.stiffness.energies(self.stiffness.expand(U[:, j]))
+        dc_drho = -p.penalty * contrast * rho ** (p.penalty - 1.0) * energy
+        total = self.volumes.sum()
+        volume = float(self.volumes @ rho / total)
+        dv_drho = self.volumes / total
+        if p.filter == "sensitivity":
+            dc = self.filter.sensitivities(x, dc_drho)
+            dv = dv_drho.copy()
+        elif self.filter is not None:
+            dc, dv = self.filter.adjoint(slope * dc_drho), self.filter.adjoint(slope * dv_drho)
+        else:
+            dc, dv = slope * dc_drho, slope * dv_drho
+        return {"compliance": compliance, "volume": volume, "dc": dc, "dv": dv, "U": U,
+                "rho_f": rho_f, "rho": rho}
+
+    # -- the optimization loop -----------------------------------------------------------
+
+    def fingerprint(self):
+        """Identifies the case (parameters and mesh) a checkpoint belongs to."""
+        p = self.parameters
+        data = {k: v for k, v in asdict(p).items()
+                if k not in ("max_iterations", "history_every", "checkpoint_every")}
+        text = json.dumps(data, sort_keys=True, default=str)
+        digest = hashlib.sha256(text.encode())
+        digest.update(np.ascontiguousarray(self.mesh.p).tobytes())
+        digest.update(np.ascontiguousarray(self.mesh.t).tobytes())
+        return digest.hexdigest()[:16]
+
+    def _initial_state(self):
+        p = self.parameters
+        x = np.full(self.mesh.nelements, self.start)
+        x[self.solid], x[self.void] = 1.0, 0.0
+        return {"iteration": 0, "x": x, "beta": p.beta, "beta_since": 0, "scale": 0.0,
+                "converged": False, "U": None, "history": [], "snapshots": [],
+                "snapshot_iterations": []}
+
+    def _save(self, path, state):
+        """Write ``state`` (lists cut to the lengths it was taken at) atomically."""
+        n, m = state["n_history"], state["n_snapshots"]
+        arrays = {"iteration": state["iteration"], "x": state["x"], "beta": state["beta"],
+                  "beta_since": state["beta_since"], "scale": state["scale"],
+                  "converged": state["converged"],
+                  "U": np.zeros(0) if state["U"] is None else state["U"],
+                  "history": np.array(state["history"][:n]).reshape(n, len(HISTORY)),
+                  "snapshots": np.array(state["snapshots"][:m]).reshape(
+                      m, 3, self.mesh.nelements),
+                  "snapshot_iterations": np.array(state["snapshot_iterations"][:m],
+                                                  dtype=np.int64),
+                  **state.get("mma", {}),
+                  "fingerprint": np.array(self.fingerprint()),
+                  "version": np.array(CHECKPOINT_VERSION)}
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+
+    def _load(self, path, mma):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError) as err:
+            raise FemRegError(f"{path}: not a readable checkpoint ({err})") from err
+        if "fingerprint" not in stored or str(stored["fingerprint"]) != self.fingerprint():
+            raise ParameterError(f"{path}: the checkpoint belongs to another case or mesh "
+                                 f"(parameters or mesh changed); remove it or run without "
+                                 f"--resume")
+        if bool(stored["converged"]):
+            raise ParameterError(f"{path}: that run already converged at iteration "
+                                 f"{int(stored['iteration'])}; remove the checkpoint to "
+                                 f"start again")
+        if mma is not None:
+            mma.restore(stored)
+        return {"iteration": int(stored["iteration"]), "x": stored["x"].copy(),
+                "beta": float(stored["beta"]), "beta_since": int(stored["beta_since"]),
+                "scale": float(stored["scale"]), "converged": False,
+                "U": stored["U"].reshape(self.loads.shape) if stored["U"].size else None,
+                "history": [tuple(row) for row in stored["history"]],
+                "snapshots": list(stored["snapshots"]),
+                "snapshot_iterations": [int(k) for k in stored["snapshot_iterations"]],
+                "mma": {k: v for k, v in stored.items() if k.startswith("mma_")}}
+
+    def solve(self, progress=None, checkpoint=None, resume=False):
+        """Optimize; returns the :class:`~fem_reg.io.Result` of the last analysed design."""
+        start = time.perf_counter()
+        p = self.parameters
+        active = self.active
+        if resume and checkpoint is None:
+            raise ParameterError("resume needs a checkpoint path")
+        mma = MMA(int(active.sum()), 1, 0.0, 1.0, move=p.move) if p.optimizer == "mma" \
+            else None
+        state = self._load(checkpoint, mma) if resume else self._initial_state()
+        if self.solver.method == "amg":
+            self.solver.setup(self.stiffness.matrix(np.ones(self.mesh.nelements)))
+        x, U = state["x"], state["U"]
+        it, beta, since, c_scale = (state[k] for k in ("iteration", "beta", "beta_since",
+                                                        "scale"))
+        history, snapshots, snapshot_its = (state[k] for k in ("history", "snapshots",
+                                                                "snapshot_iterations"))
+        state.update(n_history=len(history), n_snapshots=len(snapshots), x=x.copy())
+        reason, last = "max_iterations", None
+        try:
+            while it < p.max_iterations:
+                it += 1
+                tick = time.perf_counter()
+                last = self.evaluate(x, beta, U)
+                U = last["U"]
+                c_scale = c_scale or last["compliance"]
+                xa = x[active]
+                if mma is None:
+                    new = oc_update(xa, last["dc"][active], last["dv"][active],
+                                    last["volume"] - p.volume_fraction, p.move,
+                                    excess_of=self._volume_excess(x, beta)
+                                    if p.projection else None)
+                else:
+                    new = mma.update(xa, last["compliance"] / c_scale,
+                                     last["dc"][active] / c_scale,
+                                     np.array([last["volume"] / p.volume_fraction - 1.0]),
+                                     last["dv"][active][None, :] / p.volume_fraction)
+                change = float(np.abs(new - xa).max())
+                rho = last["rho"]
+                history.append((it, last["compliance"], last["volume"], change, beta,
+                                self._grayness(rho), self.solver.iterations,
+                                time.perf_counter() - tick))
+                if p.history_every and (it == 1 or it % p.history_every == 0):
+                    snapshots.append(np.stack([x, last["rho_f"], rho]))
+                    snapshot_its.append(it)
+                x_analysed = x.copy()
+                x[active] = new
+                if progress is not None:
+                    progress(it, p.max_iterations,
+                             f"c {last['compliance']:.5g}  V {last['volume']:.3f}  "
+                             f"change {change:.3f}" + (f"  beta {beta:g}" if p.projection
+                                                       else ""))
+                converged = change < p.tolerance and (not p.projection or beta >= p.beta_max)
+                if not converged and p.projection and beta < p.beta_max and \
+                        (it - since >= p.beta_every or change < p.tolerance):
+                    beta, since = min(2.0 * beta, p.beta_max), it
+                    if mma is not None:
+                        mma.reset()
+                state = {"iteration": it, "x": x.copy(), "beta": beta, "beta_since": since,
+                         "scale": c_scale, "converged": converged, "U": U,
+                         "history": history, "n_history": len(history),
+                         "snapshots": snapshots, "n_snapshots": len(snapshots),
+                         "snapshot_iterations": snapshot_its,
+                         "mma": {k: np.copy(v) for k, v in mma.state().items()}
+                         if mma is not None else {}}
+                if checkpoint and (it % p.checkpoint_every == 0 or converged
+                                   or it == p.max_iterations):
+                    self._save(checkpoint, state)
+                if converged:
+                    reason = "converged"
+                    break
+        except KeyboardInterrupt:
+            if checkpoint:
+                self._save(checkpoint, state)
+            raise
+        if last is None:
+            raise ParameterError(f"the checkpoint is already at iteration {it} = "
+                                 f"max_iterations; raise max_iterations to continue")
+        return self._result(x_analysed, last, history, snapshots, snapshot_its, reason,
+                            time.perf_counter() - start, beta)
+
+    def _volume_excess(self, x, beta):
+        """``x_active -> V(rho(x)) - V*``: the exact volume of the projected design, for OC's
+        bisection (the linearized volume lets OC oscillate at large beta)."""
+        trial = x.copy()
+        total = self.volumes.sum()
+
+        def excess(x_active):
+            trial[self.active] = x_active
+            return self.volumes @ self.densities(trial, beta)[1] / total \
+                - self.parameters.volume_fraction
+        return excess
+
+    def _grayness(self, rho):
+        """Volume-weighted mean of ``4 rho (1 - rho)``: 0 for a black-and-white design."""
+        return float(self.volumes @ (4.0 * rho * (1.0 - rho)) / self.volumes.sum())
+
+    def _result(self, x, last, history, snapshots, snapshot_its, reason, seconds, beta):
+        mesh, p = self.mesh, self.parameters
+        cell_data = {"design": x, "filtered_density": last["rho_f"], "density": last["rho"]}
+        point_data = {}
+        for j, case in enumerate(p.load_cases()):
+            u = self.stiffness.expand(last["U"][:, j])
+            name = "displacement" if j == 0 else f"displacement_{case}"
+            point_data[name] = u[self.nodal_dofs].T
+        steps = [(float(k), Result(mesh, cell_data={"design": s[0], "filtered_density": s[1],
+                                                    "density": s[2]}))
+                 for k, s in zip(snapshot_its, snapshots)]
+        table = np.array(history)
+        qoi = {"compliance": last["compliance"], "volume_fraction": last["volume"],
+               "grayness": self._grayness(last["rho"]),
+               "iterations": len(history)}
+        meta = {"problem": self.name, "parameters": asdict(p), "stop": reason,
+                "iterations": len(history), "final_beta": beta,
+                "ndofs": int(self.stiffness.ndofs), "cells": int(mesh.nelements),
+                "h": float((self.volumes.mean()) ** (1.0 / mesh.dim())),
+                "solver": self.solver.method, "seconds": seconds,
+                "seconds_per_iteration": float(table[:, -1].mean()) if len(table) else 0.0}
+        series = {"convergence": {name: table[:, k].tolist() for k, name in
+                                  enumerate(HISTORY)}}
+        return Result(mesh, point_data=point_data, cell_data=cell_data, qoi=qoi, meta=meta,
+                      history=steps, series=series)
+
+
+HISTORY = ("iteration", "compliance", "volume_fraction", "change", "beta", "grayness",
+           "cg_iterations", "seconds")

@@ -1,0 +1,197 @@
+"""SIMP stiffness assembled from element matrices computed once, and its linear solver.
+
+Every optimization iteration only rescales: ``K(s) = sum_e s_e K_e`` over the free unknowns,
+with the element matrices ``K_e`` (unit stiffness factor) and the map from element entries to
+the CSR data array built in the constructor. On meshes whose cells are all translates of one
+cell (structured grids) a single element matrix is stored.
+
+The solver (:class:`StiffnessSolver`) is direct (PARDISO if installed, else SuperLU) below a
+size limit, else CG preconditioned by smoothed-aggregation AMG whose prolongators are built
+once from the solid structure and whose coarse operators are recomputed (Galerkin) for each
+new stiffness - the approach of Amir, Aage & Lazarov (2014, SMO 50) with algebraic instead of
+geometric coarsening - and warm-started from the previous displacement.
+"""
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from skfem import Basis
+from skfem.assembly import Dofs
+
+from ..errors import ParameterError, SolverError
+from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
+
+log = logging.getLogger(__name__)
+
+
+def _translates(mesh):
+    """Whether every cell is a translate of the first (same vertex offsets, same order)."""
+    corners = mesh.p[:, mesh.t]                               # (dim, nverts, ncells)
+    offsets = corners - corners[:, :1, :]
+    scale = np.ptp(mesh.p, axis=1).max()
+    return bool(np.abs(offsets - offsets[:, :, :1]).max() <= 1e-10 * scale)
+
+
+class SimpStiffness:
+    """``K(s)`` on the free unknowns of a vector P1/Q1 elasticity discretization.
+
+    Parameters
+    ----------
+    mesh
+        scikit-fem mesh (triangles, quadrilaterals, tetrahedra, hexahedra).
+    material
+        :class:`~fem_reg.fe.Material` of the solid (``K_e`` are for ``s_e = 1``).
+    fixed
+        Constrained unknowns (homogeneous: supports).
+    """
+
+    def __init__(self, mesh, material, fixed):
+        self.element = lagrange(mesh, 1, vector=True)
+        self.dofs = Dofs(mesh, self.element).element_dofs        # (nb, ncells)
+        self.ndofs = int(self.dofs.max()) + 1
+        nb, ncells = self.dofs.shape
+        form = elasticity_form(material)
+        if _translates(mesh):
+            one = type(mesh)(mesh.p[:, mesh.t[:, 0]], np.arange(mesh.t.shape[0])[:, None])
+            ke = form.elemental(Basis(one, self.element)).data.reshape(nb, nb, 1)
+        else:
+            ke = form.elemental(Basis(mesh, self.element)).data.reshape(nb, nb, ncells)
+        self.ke = np.ascontiguousarray(np.transpose(ke, (1, 0, 2)))   # ke[i, j, e]
+        self.uniform = ke.shape[2] == 1
+
+        fixed = np.unique(np.asarray(fixed, dtype=np.int64))
+        self.free = np.setdiff1d(np.arange(self.ndofs), fixed)
+        if self.free.size == 0:
+            raise ParameterError("every unknown is fixed: nothing to optimize")
+        reduced = np.full(self.ndofs, -1, dtype=np.int64)
+        reduced[self.free] = np.arange(self.free.size)
+        local = reduced[self.dofs]                                  # (nb, ncells)
+        rows = np.broadcast_to(local[:, None, :], (nb, nb, ncells)).reshape(-1)
+        cols = np.broadcast_to(local[None, :, :], (nb, nb, ncells)).reshape(-1)
+        self.keep = (rows >= 0) & (cols >= 0)
+        n = self.free.size
+        keys = rows[self.keep] * n + cols[self.keep]
+        del rows, cols
+        unique, self.perm = np.unique(keys, return_inverse=True)
+        del keys
+        self.perm = self.perm.astype(np.int32 if unique.size < 2 ** 31 else np.int64)
+        index_type = np.int32 if unique.size < 2 ** 31 else np.int64     # one type for both
+        indices = (unique % n).astype(index_type)
+        indptr = np.zeros(n + 1, dtype=index_type)
+        np.cumsum(np.bincount(unique // n, minlength=n), out=indptr[1:])
+        self._pattern = (indices, indptr, (n, n))
+        self.nnz = unique.size
+
+    @property
+    def nfree(self):
+        return self.free.size
+
+    def matrix(self, scale):
+        """``sum_e scale_e K_e`` on the free unknowns (CSR)."""
+        scale = np.asarray(scale, dtype=np.float64)
+        values = (self.ke * scale).reshape(-1)[self.keep]      # ke broadcasts if uniform
+        data = np.bincount(self.perm, weights=values, minlength=self.nnz)
+        indices, indptr, shape = self._pattern
+        return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+    def expand(self, u_free):
+        """Full-length vector(s) from values on the free unknowns (zeros where fixed)."""
+        u_free = np.asarray(u_free)
+        u = np.zeros((self.ndofs,) + u_free.shape[1:])
+        u[self.free] = u_free
+        return u
+
+    def energies(self, u):
+        """``u_e^T K_e u_e`` per cell for a full-length ``u``."""
+        ue = u[self.dofs]                                          # (nb, ncells)
+        if self.uniform:
+            return np.einsum("ie,ie->e", self.ke[:, :, 0] @ ue, ue)
+        return np.einsum("ije,ie,je->e", self.ke, ue, ue)
+
+
+class StiffnessSolver:
+    """Solve ``K U = F`` (several right-hand sides) for a sequence of SIMP stiffnesses.
+
+    Parameters
+    ----------
+    method
+        ``"auto"`` (direct up to :data:`fem_reg.fe.DIRECT_LIMIT` unknowns, else AMG),
+        ``"direct"`` or ``"amg"``.
+    near_null_space
+        Rigid-body modes on the free unknowns (AMG's near null space).
+    rtol
+        Relative residual of AMG-CG.
+    """
+
+    def __init__(self, n, method="auto", near_null_space=None, rtol=1e-8, maxiter=1000):
+        if method not in ("auto", "direct", "amg"):
+            raise ParameterError(f"solver must be one of auto, direct, amg; got {method!r}")
+        limit = DIRECT_LIMIT["pardiso" if has_pardiso() else "superlu"]
+        self.method = ("direct" if n <= limit else "amg") if method == "auto" else method
+        self.B = near_null_space
+        self.rtol, self.maxiter = rtol, maxiter
+        self.hierarchy = None
+        self.iterations = 0                 # CG iterations of the last solve (all loads)
+
+    def setup(self, K_solid):
+        """Build the AMG prolongators from the solid stiffness (no-op for direct)."""
+        if self.method != "amg":
+            return
+        import pyamg
+        ml = pyamg.smoothed_aggregation_solver(K_solid, B=self.B, symmetry="hermitian",
+                                               max_coarse=500, keep=False)
+        self.hierarchy = [(level.P.tocsr(), level.R.tocsr()) for level in ml.levels[:-1]]
+
+    def _preconditioner(self, K):
+        from pyamg.multilevel import MultilevelSolver
+        from pyamg.relaxation.smoothing import change_smoothers
+        levels, A = [], K
+        for P, R in self.hierarchy:
+            level = MultilevelSolver.Level()
+            level.A, level.P, level.R = A, P, R
+            levels.append(level)
+            A = (R @ (A @ P)).tocsr()
+        last = MultilevelSolver.Level()
+        last.A = A
+        levels.append(last)
+        ml = MultilevelSolver(levels, coarse_solver="pinv")
+        smoother = ("block_gauss_seidel", {"sweep": "symmetric"})
+        change_smoothers(ml, smoother, smoother)
+        return ml.aspreconditioner()
+
+    def solve(self, K, F, U0=None):
+        """``U`` with the shape of ``F`` (``(n,)`` or ``(n, nloads)``)."""
+        F = np.asarray(F, dtype=np.float64)
+        if self.method == "direct":
+            if has_pardiso():
+                import pypardiso
+                U = pypardiso.spsolve(K, F).reshape(F.shape)
+            else:
+                U = spla.splu(K.tocsc()).solve(F)
+            residual = np.linalg.norm(K @ U - F) / max(np.linalg.norm(F), 1e-300)
+            if not np.isfinite(residual) or residual > 1e-6:
+                raise SolverError(f"direct solve failed (relative residual {residual:.2e}): "
+                                  f"are the supports enough to prevent rigid motion?")
+            return U
+        if self.hierarchy is None:
+            self.setup(K)
+        M = self._preconditioner(K)
+        columns = F.reshape(F.shape[0], -1)
+        start = None if U0 is None else np.asarray(U0).reshape(columns.shape)
+        U = np.empty_like(columns)
+        self.iterations = 0
+        for k in range(columns.shape[1]):
+            count = [0]
+
+            def step(_, count=count):
+                count[0] += 1
+
+            U[:, k], info = spla.cg(K, columns[:, k], x0=None if start is None else start[:, k],
+                                    rtol=self.rtol, maxiter=self.maxiter, M=M, callback=step)
+            self.iterations += count[0]
+            if info != 0:
+                raise SolverError(f"AMG-CG did not converge in {self.maxiter} iterations "
+                                  f"(load case {k + 1}); try solver = \"direct\"")
+        return U.reshape(F.shape)

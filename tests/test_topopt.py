@@ -1,0 +1,300 @@
+"""Topology optimization: stiffness against scikit-fem's assembly, the full-chain gradient
+against finite differences, MMA against Svanberg's published optimum and a closed form, the
+MBB beam against an independent transcription of the 88-line code, checkpoints and resume,
+passive regions, load cases, 3D, and one-line errors."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+from skfem import Basis, BilinearForm
+from skfem.helpers import ddot, sym_grad, trace
+
+from fem_reg.cli import main
+from fem_reg.errors import FemRegError, ParameterError
+from fem_reg.fe import Material, lagrange
+from fem_reg.mesh import block_on_base, cantilever, cantilever_box, mbb_beam
+from fem_reg.topopt import MMA, SimpStiffness, TopOpt, oc_update
+from fem_reg.topopt.filters import CELL_CONSTANT
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+import top88  # noqa: E402  (the independent transcription of the 88-line code)
+
+CANTILEVER = {"supports": {"clamped": "clamped"}, "traction": {"load": [0.0, -1.0]},
+              "history_every": 0}
+MBB_88 = {"supports": {"symmetry": "fixed_x"},
+          "point_supports": [{"at": [60.0, 0.0], "fixed": "y"}],
+          "point_loads": [{"at": [0.0, 20.0], "force": [0.0, -1.0]}],
+          "filter_radius": 1.5, "max_iterations": 400, "history_every": 0}
+
+
+@pytest.mark.parametrize("make", [lambda: cantilever(h=0.3),
+                                  lambda: mbb_beam(h=4.0, cell_type="quad", structured=True),
+                                  lambda: cantilever_box(h=0.7)], ids=["tri", "quad", "tet"])
+def test_stiffness_is_the_assembled_simp_stiffness(make):
+    mesh = make()
+    material = Material(2.0, 0.3, "3d" if mesh.dim() == 3 else "plane_stress")
+    fixed = np.array([0, 1, 7])
+    stiffness = SimpStiffness(mesh, material, fixed)
+    s = np.random.default_rng(0).uniform(0.01, 1.0, mesh.nelements)
+    basis = Basis(mesh, lagrange(mesh, 1, vector=True))
+    lam, mu = material.lame
+
+    @BilinearForm
+    def simp(u, v, w):
+        eu, ev = sym_grad(u), sym_grad(v)
+        return w.s * (lam * trace(eu) * trace(ev) + 2.0 * mu * ddot(eu, ev))
+
+    scale = basis.with_element(CELL_CONSTANT[type(mesh)]()).interpolate(s)
+    reference = simp.assemble(basis, s=scale)[stiffness.free][:, stiffness.free]
+    K = stiffness.matrix(s)
+    assert abs(K - reference).max() <= 1e-12 * abs(reference).max()
+    u = np.random.default_rng(1).random(basis.N)
+    u[fixed] = 0.0
+    assert s @ stiffness.energies(u) == pytest.approx(u[stiffness.free] @ K
+                                                      @ u[stiffness.free], rel=1e-12)
+
+
+def test_structured_grid_stores_one_element_matrix():
+    mesh = mbb_beam(h=1.0, cell_type="quad", structured=True)         # 60 x 20 unit squares
+    assert SimpStiffness(mesh, Material(1.0, 0.3), [0]).uniform
+    assert not SimpStiffness(cantilever(h=0.3), Material(1.0, 0.3), [0]).uniform
+
+
+def _fd_check(problem, beta, rng, count=6, step=1e-5):
+    x = rng.uniform(0.2, 0.8, problem.mesh.nelements)
+    base = problem.evaluate(x, beta)
+    worst = 0.0
+    for e in rng.choice(np.flatnonzero(problem.active), count, replace=False):
+        plus, minus = x.copy(), x.copy()
+        plus[e] += step
+        minus[e] -= step
+        hi, lo = problem.evaluate(plus, beta), problem.evaluate(minus, beta)
+        for key, grad in (("compliance", "dc"), ("volume", "dv")):
+            fd = (hi[key] - lo[key]) / (2 * step)
+            scale = np.abs(base[grad][problem.active]).max()
+            worst = max(worst, abs(fd - base[grad][e]) / scale)
+    return worst
+
+
+@pytest.mark.parametrize("filter_, projection", [("helmholtz", True), ("density", True),
+                                                 ("helmholtz", False), ("none", True)])
+def test_full_chain_gradient_matches_finite_differences(filter_, projection):
+    """filter -> projection -> SIMP -> compliance (two weighted load cases, a passive
+    region): every adjoint in the chain, checked by central differences."""
+    mesh = block_on_base(h=0.12)
+    problem = TopOpt(mesh, filter=filter_, filter_radius=0.2, projection=projection,
+                     eta=0.4, supports={"base_bottom": "clamped"},
+                     loads={"down": {"traction": {"block_top": [0.0, -1.0]}},
+                            "side": {"traction": {"block_right": [0.5, 0.0]}, "weight": 0.5}},
+                     passive={"base": "solid"}, history_every=0)
+    assert _fd_check(problem, 4.0, np.random.default_rng(3)) < 1e-5
+
+
+def test_full_chain_gradient_in_3d():
+    problem = TopOpt(cantilever_box(h=0.5), filter_radius=0.6, projection=True,
+                     supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
+                     history_every=0)
+    assert _fd_check(problem, 2.0, np.random.default_rng(4), count=4) < 1e-5
+
+
+def test_mma_reaches_svanbergs_published_optimum():
+    """Svanberg (1987), cantilever of five segments: min 0.0624 sum x s.t.
+    61/x1^3 + 37/x2^3 + 19/x3^3 + 7/x4^3 + 1/x5^3 <= 1; optimum f = 1.340 at
+    x = (6.016, 5.309, 4.494, 3.502, 2.153)."""
+    c = np.array([61.0, 37.0, 19.0, 7.0, 1.0])
+    mma = MMA(5, 1, xmin=1.0, xmax=10.0, move=1.0)
+    x = np.full(5, 5.0)
+    for _ in range(100):
+        new = mma.update(x, 0.0624 * x.sum(), np.full(5, 0.0624),
+                         np.array([np.sum(c / x ** 3) - 1.0]), (-3.0 * c / x ** 4)[None, :])
+        done = np.abs(new - x).max() < 1e-8
+        x = new
+        if done:
+            break
+    assert 0.0624 * x.sum() == pytest.approx(1.340, abs=5e-4)
+    assert x == pytest.approx([6.016, 5.309, 4.494, 3.502, 2.153], abs=2e-3)
+
+
+def test_mma_and_oc_reach_a_closed_form_optimum():
+    """min sum c_i / x_i s.t. sum x_i <= V: x_i = V sqrt(c_i) / sum_j sqrt(c_j) (KKT)."""
+    rng = np.random.default_rng(5)
+    n = 40
+    c = rng.uniform(1.0, 5.0, n)
+    V = 0.3 * n
+    exact = V * np.sqrt(c) / np.sqrt(c).sum()
+    mma = MMA(n, 1, xmin=0.01, xmax=1.0)
+    x = np.full(n, 0.3)
+    for _ in range(100):
+        x = mma.update(x, np.sum(c / x), -c / x ** 2, np.array([x.sum() / V - 1.0]),
+                       np.full((1, n), 1.0 / V))
+    assert np.abs(x - exact).max() < 1e-6
+    y = np.full(n, 0.3)
+    for _ in range(100):
+        y = oc_update(y, -c / y ** 2, np.ones(n), y.sum() - V, move=0.2, tol=1e-10)
+    assert np.abs(y - exact).max() < 1e-5
+
+
+@pytest.mark.parametrize("filter_, ft", [("sensitivity", 1), ("density", 2)])
+def test_mbb_matches_the_88_line_code(filter_, ft):
+    """The MBB half-beam 60 x 20, volfrac 0.5, penal 3, rmin 1.5, OC, change < 0.01: the same
+    compliance and iteration count as the transcription of the 88-line code."""
+    reference = top88.top88(60, 20, 0.5, 3.0, 1.5, ft)
+    mesh = mbb_beam(h=1.0, cell_type="quad", structured=True)
+    result = TopOpt(mesh, filter=filter_, **MBB_88).solve()
+    assert result.qoi["compliance"] == pytest.approx(reference["c"], rel=1e-3)
+    assert abs(result.qoi["iterations"] - reference["iterations"]) <= 2
+    assert result.qoi["volume_fraction"] == pytest.approx(0.5, abs=1e-3)
+    assert result.meta["stop"] == "converged"
+
+
+def test_helmholtz_filter_mbb_is_close_to_the_cone_filter_design():
+    """Same MBB with the PDE filter of the equivalent radius: a compliance within 5% of the
+    cone-filtered design (Lazarov & Sigmund 2011 report close agreement)."""
+    mesh = mbb_beam(h=1.0, cell_type="quad", structured=True)
+    cone = TopOpt(mesh, filter="density", **MBB_88).solve()
+    pde = TopOpt(mesh, filter="helmholtz", **MBB_88).solve()
+    assert pde.qoi["compliance"] == pytest.approx(cone.qoi["compliance"], rel=0.05)
+
+
+@pytest.mark.parametrize("options", [{"optimizer": "oc"},
+                                     {"optimizer": "mma", "projection": True, "beta_every": 5,
+                                      "solver": "amg"}], ids=["oc-direct", "mma-amg"])
+def test_resume_gives_the_uninterrupted_result(tmp_path, options):
+    mesh = cantilever(h=0.15)
+    settings = {**CANTILEVER, "filter_radius": 0.25, "max_iterations": 16,
+                "checkpoint_every": 4, "tolerance": 1e-6, **options}
+    straight = TopOpt(mesh, **settings).solve()
+    checkpoint = tmp_path / "run.npz"
+
+    def interrupt(done, total, status):
+        if done == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        TopOpt(mesh, **settings).solve(progress=interrupt, checkpoint=checkpoint)
+    assert checkpoint.is_file()          # written on Ctrl-C: the state after iteration 6
+    resumed = TopOpt(mesh, **settings).solve(checkpoint=checkpoint, resume=True)
+    assert resumed.qoi == straight.qoi
+    assert np.array_equal(resumed.cell_data["density"], straight.cell_data["density"])
+    history = resumed.series["convergence"]
+    assert history["compliance"] == straight.series["convergence"]["compliance"]
+
+
+def test_resume_refuses_another_case(tmp_path):
+    mesh = cantilever(h=0.3)
+    checkpoint = tmp_path / "run.npz"
+    TopOpt(mesh, **CANTILEVER, max_iterations=3).solve(checkpoint=checkpoint)
+    with pytest.raises(ParameterError, match="belongs to another case"):
+        TopOpt(mesh, **CANTILEVER, max_iterations=6, volume_fraction=0.4).solve(
+            checkpoint=checkpoint, resume=True)
+    checkpoint.write_bytes(b"not a checkpoint")
+    with pytest.raises(FemRegError, match="not a readable checkpoint"):
+        TopOpt(mesh, **CANTILEVER).solve(checkpoint=checkpoint, resume=True)
+
+
+def test_passive_regions_and_load_cases():
+    mesh = block_on_base(h=0.1)
+    loads = {"a": {"traction": {"block_top": [0.0, -1.0]}},
+             "b": {"traction": {"block_right": [1.0, 0.0]}, "weight": 2.0}}
+    problem = TopOpt(mesh, supports={"base_bottom": "clamped"}, loads=loads,
+                     passive={"base": "solid"}, volume_fraction=0.7, filter_radius=0.15,
+                     max_iterations=15,
+                     history_every=0)
+    result = problem.solve()
+    base = mesh.subdomains["base"]
+    assert np.all(result.cell_data["density"][base] == 1.0)
+    assert {"displacement", "displacement_b"} <= set(result.point_data)
+    # the weighted objective is the weighted sum of the single-case compliances
+    x = result.cell_data["design"]
+    both = problem.evaluate(x)["compliance"]
+    single = [TopOpt(mesh, supports={"base_bottom": "clamped"}, loads={k: {**v, "weight": 1}},
+                     passive={"base": "solid"}, volume_fraction=0.7,
+                     filter_radius=0.15).evaluate(x)["compliance"]
+              for k, v in loads.items()]
+    assert both == pytest.approx(single[0] + 2.0 * single[1], rel=1e-10)
+    assert result.qoi["volume_fraction"] == pytest.approx(0.7, abs=2e-3)
+
+
+def test_3d_cantilever_improves_and_keeps_the_volume():
+    result = TopOpt(cantilever_box(h=0.4), volume_fraction=0.3, filter_radius=0.6,
+                    supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
+                    max_iterations=20, history_every=5).solve()
+    history = result.series["convergence"]["compliance"]
+    assert history[-1] < 0.5 * history[0]
+    assert result.qoi["volume_fraction"] == pytest.approx(0.3, abs=2e-3)
+    assert len(result.history) == 5                     # iterations 1, 5, 10, 15, 20
+
+
+@pytest.mark.parametrize("values, pattern", [
+    ({"filter": "gauss"}, r"filter must be one of"),
+    ({"filter": "sensitivity", "optimizer": "mma"}, r"heuristic for OC"),
+    ({"traction": {}}, r"no loads"),
+    ({"loads": {"a": {"force": 1}}, "traction": {}}, r"unknown key 'force' in loads\.a"),
+    ({"traction": {"load": [0.0, -1.0, 0.0]}}, r"3 components on a 2D mesh"),
+    ({"passive": {"nowhere": "solid"}}, r"no subdomain named 'nowhere'"),
+    ({"point_supports": [{"at": [0.3, 0.33], "fixed": "y"}]}, r"no mesh vertex there"),
+    ({"point_supports": [{"at": [0.0, 0.0], "fixed": "w"}]}, r"fixed components"),
+    ({"supports": {"clamped": "glued"}}, r"supports\.clamped must be one of"),
+    ({"volume_fraction": 1.5}, r"volume_fraction"),
+    ({"Emin": 2.0}, r"Emin"),
+    ({"passive": {"beam": "solid"}}, r"every cell is passive"),
+    ({"kind": "3d"}, r"does not fit a 2D mesh"),
+])
+def test_bad_parameters_name_the_culprit(values, pattern):
+    with pytest.raises(FemRegError, match=pattern):
+        TopOpt(cantilever(h=0.3), **{**CANTILEVER, **values})
+
+
+CASE = """
+title = "small cantilever"
+problem = "topopt"
+[mesh]
+geometry = "cantilever"
+h = 0.2
+[parameters]
+filter_radius = 0.3
+projection = true
+beta_every = 4
+optimizer = "mma"
+max_iterations = 12
+tolerance = 1e-9
+history_every = 4
+checkpoint_every = 3
+supports = { clamped = "clamped" }
+traction = { load = [0.0, -1.0] }
+[output]
+png = ["density"]
+contour = { field = "density", value = 0.5 }
+"""
+
+
+def test_cli_run_writes_design_history_and_resumes(tmp_path, capsys):
+    case = tmp_path / "small.toml"
+    case.write_text(CASE)
+    out = tmp_path / "out"
+    assert main(["run", str(case), "--out", str(out), "--json", "-q"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    names = {os.path.basename(p) for p in summary["outputs"]}
+    assert {"small.vtu", "small.pvd", "small_density.png", "small_convergence.csv",
+            "small_convergence.png", "small_contour.vtp"} <= names
+    lines = (out / "small_convergence.csv").read_text().splitlines()
+    assert lines[0].startswith("iteration,compliance,volume_fraction,change,beta")
+    assert len(lines) == 13
+    # a finished run's checkpoint continues only with more iterations
+    assert main(["run", str(case), "--out", str(out), "--resume", "-q"]) == 2
+    assert "max_iterations" in capsys.readouterr().err
+    case.write_text(CASE.replace("max_iterations = 12", "max_iterations = 15"))
+    assert main(["run", str(case), "--out", str(out), "--resume", "--json", "-q"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["qoi"]["iterations"] == 15
+
+
+def test_cli_resume_without_checkpoint_is_one_line(tmp_path, capsys):
+    case = tmp_path / "small.toml"
+    case.write_text(CASE)
+    assert main(["run", str(case), "--out", str(tmp_path / "none"), "--resume", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no checkpoint to resume from" in err[0]
