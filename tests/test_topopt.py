@@ -218,7 +218,7 @@ def test_passive_regions_and_load_cases():
     assert result.qoi["volume_fraction"] == pytest.approx(0.7, abs=2e-3)
 
 
-def test_3d_cantilever_improves_and_keeps_the_volume():
+def test_3d_cantilever_improves_and_keeps_the_volume(tmp_path):
     result = TopOpt(cantilever_box(h=0.4), volume_fraction=0.3, filter_radius=0.6,
                     supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
                     max_iterations=20, history_every=5).solve()
@@ -226,6 +226,12 @@ def test_3d_cantilever_improves_and_keeps_the_volume():
     assert history[-1] < 0.5 * history[0]
     assert result.qoi["volume_fraction"] == pytest.approx(0.3, abs=2e-3)
     assert len(result.history) == 5                     # iterations 1, 5, 10, 15, 20
+    import pyvista
+    from fem_reg.io.contour import write_contour
+    surface = pyvista.read(write_contour(result, "density", 0.5, tmp_path / "design.stl"))
+    assert surface.n_cells > 0 and surface.is_all_triangles
+    with pytest.raises(FemRegError, match="ranges over"):
+        write_contour(result, "density", 2.0, tmp_path / "none.stl")
 
 
 @pytest.mark.parametrize("values, pattern", [

@@ -241,7 +241,7 @@ class TopOpt:
             self.filter = None
         modes, _ = nodal_rigid_body_modes(mesh.p, self.nodal_dofs)
         self.solver = StiffnessSolver(self.stiffness.nfree, p.solver,
-                                      near_null_space=modes[self.stiffness.free])
+                                      near_null_space=modes[self.stiffness.free], dim=dim)
 
     # -- set-up -------------------------------------------------------------------------
 
