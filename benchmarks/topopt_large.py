@@ -38,7 +38,7 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=6)
     parser.add_argument("--solver", default="auto")
     parser.add_argument("--nx", type=int, default=1732, help="2D: elements along the beam")
-    parser.add_argument("--h3d", type=float, default=0.075, help="3D: element size")
+    parser.add_argument("--h3d", type=float, default=0.045, help="3D: element size")
     args = parser.parse_args(argv)
     print("| case | cells | unknowns | set-up s | first it. s | s / it. | solver | CG its | "
           "compliance | peak RSS GB |")
