@@ -36,7 +36,7 @@ def write_contour(result, field, value, path):
         grid.point_data[field] = values
     if result.mesh.dim() == 3:      # closed surface of the region above the level
         contour = grid.clip_scalar(scalars=field, value=value, invert=False) \
-            .extract_surface().triangulate()
+            .extract_surface(algorithm="dataset_surface").triangulate()
     else:
         contour = grid.contour([value], scalars=field)
     with atomic_path(path) as tmp:
