@@ -207,8 +207,12 @@ class StiffnessSolver:
         """``U`` with the shape of ``F`` (``(n,)`` or ``(n, nloads)``)."""
         F = np.asarray(F, dtype=np.float64)
         if self.method == "direct":
+            # SuperLU: diagonal pivots in symmetric mode (K is SPD); partial pivoting on the
+            # 1e9 stiffness contrast of SIMP multiplies the fill by ~8 (1.66 s vs 0.06 s at
+            # 11k unknowns)
             U = self._pardiso(K, F) if has_pardiso() else \
-                spla.splu(K.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(F)
+                spla.splu(K.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                          options={"SymmetricMode": True}).solve(F)
             residual = np.linalg.norm(K @ U - F) / max(np.linalg.norm(F), 1e-300)
             if not np.isfinite(residual) or residual > 1e-6:
                 raise SolverError(f"direct solve failed (relative residual {residual:.2e}): "
