@@ -11,10 +11,10 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from skfem import Basis, FacetBasis, LinearForm
+from skfem import FacetBasis
 
 from ..checks import (mapping, non_negative, number, one_of, parameters, point_items,
-                      positive, vector)
+                      vector)
 from ..errors import ParameterError
 from ..fe import (Material, cell_average, cell_stress, load_form, solve_constrained,
                   von_mises)

@@ -21,8 +21,8 @@ from skfem import FacetBasis
 from skfem.assembly import Dofs
 
 from ..atomic import atomic_path
-from ..checks import (flag, integer, mapping, non_negative, number, one_of, parameters,
-                      point_items, positive)
+from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
+                      positive)
 from ..errors import FemRegError, ParameterError
 from ..fe import KINDS, Material, lagrange, load_form, nodal_rigid_body_modes
 from ..io import Result

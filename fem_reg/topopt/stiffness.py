@@ -12,8 +12,6 @@ new stiffness - the approach of Amir, Aage & Lazarov (2014, SMO 50) with algebra
 geometric coarsening - and warm-started from the previous displacement.
 """
 
-import logging
-
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -22,8 +20,6 @@ from skfem.assembly import Dofs
 
 from ..errors import ParameterError, SolverError
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
-
-log = logging.getLogger(__name__)
 
 # Unknowns up to which "auto" solves directly, by (direct solver, dimension). PARDISO's
 # symmetric positive definite factorization with the ordering computed once
