@@ -16,7 +16,7 @@ from fem_reg.mesh import cantilever_box, mbb_beam
 from fem_reg.topopt import TopOpt
 
 
-def report(name, mesh, problem, setup, iterations):
+def report(name, mesh, problem, setup):
     start = time.perf_counter()
     result = problem.solve()
     total = time.perf_counter() - start
@@ -54,7 +54,7 @@ def main(argv=None):
                          point_loads=[{"at": [0.0, 20.0], "force": [0.0, -1.0]}],
                          max_iterations=args.iterations, history_every=0,
                          solver=args.solver)
-        report("2D MBB, Q4", mesh, problem, time.perf_counter() - start, args.iterations)
+        report("2D MBB, Q4", mesh, problem, time.perf_counter() - start)
     if "3d" in args.which:
         start = time.perf_counter()
         mesh = cantilever_box(h=args.h3d, length=2.0, width=1.0, height=1.0)
@@ -63,8 +63,7 @@ def main(argv=None):
                          traction={"tip": [0.0, 0.0, -1.0]},
                          max_iterations=args.iterations, history_every=0,
                          solver=args.solver)
-        report("3D cantilever, P1 tets", mesh, problem, time.perf_counter() - start,
-               args.iterations)
+        report("3D cantilever, P1 tets", mesh, problem, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

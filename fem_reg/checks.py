@@ -82,15 +82,18 @@ WORDS = {2: "two", 3: "three"}
 
 
 def vector(name, value, dim=2):
-    """``value`` as ``dim`` finite numbers."""
+    """``value`` as ``dim`` finite numbers; ``dim`` may be a tuple of allowed lengths
+    (``(2, 3)``: a 2D or 3D vector)."""
+    dims = dim if isinstance(dim, tuple) else (dim,)
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         array = None
-    if array is None or array.shape != (dim,) or not np.isfinite(array).all():
-        axes = ", ".join("xyz"[:dim])
-        raise ParameterError(f"{name} must be {WORDS.get(dim, dim)} finite numbers [{axes}], "
-                             f"got {value!r}")
+    if array is None or array.shape not in [(d,) for d in dims] \
+            or not np.isfinite(array).all():
+        count = " or ".join(WORDS.get(d, str(d)) for d in dims)
+        axes = " or ".join("[" + ", ".join("xyz"[:d]) + "]" for d in dims)
+        raise ParameterError(f"{name} must be {count} finite numbers {axes}, got {value!r}")
     return array
 
 

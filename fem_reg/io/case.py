@@ -138,10 +138,11 @@ def write_outputs(result, case, out_dir):
     contour = case.output.get("contour")
     if contour is not None:
         check_keys(contour, CONTOUR_KEYS, f"{where} contour")
-        if contour.get("field", "density") not in result.fields:
-            raise CaseError(f"{where}: contour field '{contour.get('field', 'density')}' does "
+        contour = {"field": "density", "value": 0.5, "format": "vtp", **contour}
+        if contour["field"] not in result.fields:
+            raise CaseError(f"{where}: contour field '{contour['field']}' does "
                             f"not exist; fields: {', '.join(result.fields)}")
-        if contour.get("format", "vtp") not in ("vtp", "stl"):
+        if contour["format"] not in ("vtp", "stl"):
             raise CaseError(f"{where}: contour format must be vtp or stl, got "
                             f"{contour['format']!r}")
     files = []
@@ -163,7 +164,6 @@ def write_outputs(result, case, out_dir):
                                      title=f"{case.title or case.name}: {name}"))
     if contour is not None:
         from .contour import write_contour
-        files.append(write_contour(result, contour.get("field", "density"),
-                                   float(contour.get("value", 0.5)),
-                                   out_dir / f"{case.name}_contour.{contour.get('format', 'vtp')}"))
+        files.append(write_contour(result, contour["field"], float(contour["value"]),
+                                   out_dir / f"{case.name}_contour.{contour['format']}"))
     return [str(f) for f in files]

@@ -22,7 +22,7 @@ from skfem.assembly import Dofs
 
 from ..atomic import atomic_path
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
-                      positive)
+                      positive, vector)
 from ..errors import FemRegError, ParameterError
 from ..fe import KINDS, Material, lagrange, load_form, nodal_rigid_body_modes
 from ..io import Result
@@ -41,13 +41,7 @@ CHECKPOINT_VERSION = 1
 
 
 def _force(name, value):
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        array = None
-    if array is None or array.shape not in ((2,), (3,)) or not np.isfinite(array).all():
-        raise ParameterError(f"{name} must be 2 (2D) or 3 (3D) finite numbers, got {value!r}")
-    return array
+    return vector(name, value, (2, 3))
 
 
 def _components(name, value):
@@ -151,8 +145,7 @@ class TopOptParameters:
         positive("tolerance", self.tolerance)
         for name, kind in mapping("supports", self.supports).items():
             one_of(f"supports.{name}", kind, list(SUPPORTS))
-        point_items("point_supports", self.point_supports, "fixed", _components,
-                    dim=self._dim_of(self.point_supports))
+        point_items("point_supports", self.point_supports, "fixed", _components, dim=(2, 3))
         if self.loads and (self.traction or self.point_loads):
             raise ParameterError("give either loads (load cases) or traction/point_loads "
                                  "(one case), not both")
@@ -166,7 +159,7 @@ class TopOptParameters:
                                        spec.get("traction", {})).items():
                 _force(f"loads.{case}.traction.{name}", value)
             point_items(f"loads.{case}.point_loads", spec.get("point_loads", []), "force",
-                        _force, dim=self._dim_of(spec.get("point_loads", [])))
+                        _force, dim=(2, 3))
             positive(f"loads.{case}.weight", spec.get("weight", 1.0))
             if not spec.get("traction") and not spec.get("point_loads"):
                 raise ParameterError(f"load case '{case}' has no traction and no point_loads")
@@ -177,13 +170,6 @@ class TopOptParameters:
         one_of("solver", self.solver, SOLVERS)
         integer("history_every", self.history_every, low=0)
         integer("checkpoint_every", self.checkpoint_every, low=1)
-
-    @staticmethod
-    def _dim_of(items):
-        if isinstance(items, (list, tuple)) and items and isinstance(items[0], dict) \
-                and isinstance(items[0].get("at"), (list, tuple)) and len(items[0]["at"]) == 3:
-            return 3
-        return 2
 
     def load_cases(self):
         """``{name: spec}`` of the load cases (the shorthand as one case ``load``)."""
@@ -216,8 +202,9 @@ class TopOpt:
         if (kind == "3d") != (dim == 3):
             raise ParameterError(f"kind = '{kind}' does not fit a {dim}D mesh")
         self.material = Material(p.E, p.nu, kind, p.thickness)
-        self.nodal_dofs = Dofs(mesh, lagrange(mesh, 1, vector=True)).nodal_dofs
-        self.stiffness = SimpStiffness(mesh, self.material, self._fixed())
+        dofs = Dofs(mesh, lagrange(mesh, 1, vector=True))
+        self.nodal_dofs = dofs.nodal_dofs
+        self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=dofs)
         self.volumes = cell_volumes(mesh)
         self.loads, self.weights = self._loads()
         self.solid, self.void = self._passive()
@@ -528,7 +515,7 @@ class TopOpt:
                  for k, s in zip(snapshot_its, snapshots)]
         table = np.array(history)
         qoi = {"compliance": last["compliance"], "volume_fraction": last["volume"],
-               "grayness": self._grayness(last["rho"]),
+               "grayness": history[-1][HISTORY.index("grayness")],
                "iterations": len(history)}
         meta = {"problem": self.name, "parameters": asdict(p), "stop": reason,
                 "iterations": len(history), "final_beta": beta,

@@ -50,11 +50,14 @@ class SimpStiffness:
         :class:`~fem_reg.fe.Material` of the solid (``K_e`` are for ``s_e = 1``).
     fixed
         Constrained unknowns (homogeneous: supports).
+    dofs
+        The ``skfem.assembly.Dofs`` of the vector P1/Q1 element, if the caller has them.
     """
 
-    def __init__(self, mesh, material, fixed):
+    def __init__(self, mesh, material, fixed, dofs=None):
         self.element = lagrange(mesh, 1, vector=True)
-        self.dofs = Dofs(mesh, self.element).element_dofs        # (nb, ncells)
+        dofs = Dofs(mesh, self.element) if dofs is None else dofs
+        self.dofs = dofs.element_dofs                             # (nb, ncells)
         self.ndofs = int(self.dofs.max()) + 1
         nb, ncells = self.dofs.shape
         form = elasticity_form(material)
