@@ -6,16 +6,18 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from .checks import flag, integer, number, one_of, parameters
-from .errors import CaseError, FemRegError, UnknownNameError
+from .errors import CaseError, FemRegError, SolverError, UnknownNameError
 from .io.case import check_keys, write_outputs
 from .mesh import REFINEMENTS, mesh_from_spec, sequence_from_spec
+from .friction import FrictionalBar, FrictionalSlip
 from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
 from .study import ProblemSolver, run_study, write_reports
 from .topopt import TopOpt
 
 PROBLEMS = {problem.name: problem for problem in
-            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane, TopOpt)}
+            (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane, TopOpt,
+              FrictionalSlip, FrictionalBar)}
 
 STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
               "tolerance": float, "asymptotic_tolerance": float, "workers": int,
@@ -53,7 +55,10 @@ def run_case(case, out_dir, progress=None, resume=False):
     """Mesh, solve and write one case; returns the summary the CLI prints.
 
     Iterative problems (``problem.iterative``) get ``progress(done, total, status)``, a
-    checkpoint ``OUT/NAME.checkpoint.npz`` and ``resume`` (continue from it).
+    checkpoint ``OUT/NAME.checkpoint.npz`` and ``resume`` (continue from it); problems with
+    ``reports_progress`` get ``progress`` only. A run that stops early
+    (``meta["converged"]`` False: a load step that could not be solved) has its outputs
+    written, then raises :class:`SolverError` saying so.
     """
     solve = solver_for(case)
     iterative = getattr(solve.problem, "iterative", False)
@@ -64,13 +69,17 @@ def run_case(case, out_dir, progress=None, resume=False):
     if resume and not checkpoint.is_file():
         raise CaseError(f"{checkpoint}: no checkpoint to resume from")
     options = {"progress": progress, "checkpoint": checkpoint, "resume": resume} \
-        if iterative else {}
+        if iterative else {"progress": progress} \
+        if getattr(solve.problem, "reports_progress", False) else {}
     mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
     try:
         result = solve(mesh, **options)
     except FemRegError as err:   # e.g. a boundary name the mesh does not have
         raise type(err)(f"{case.source}: {err}") from err
     outputs = write_outputs(result, case, out_dir)
+    if result.meta.get("converged") is False:
+        raise SolverError(f"{case.source}: stopped early: {result.meta['stop']}; the "
+                          f"converged steps are written to {Path(out_dir)}")
     return {"case": case.name, "problem": case.problem, "title": case.title,
             "qoi": result.qoi, "outputs": outputs,
             "meta": {k: v for k, v in result.meta.items() if k != "parameters"}}

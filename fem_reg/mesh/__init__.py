@@ -1,7 +1,7 @@
 """Meshes: load/save with names, canonical geometries, refinement sequences, validation."""
 
 from .geometry import (GEOMETRIES, block_on_base, cantilever, cantilever_box, cook_membrane,
-                       distorted_patch, l_bracket, macneal_harder_beam, mbb_beam, planar_mesh,
+                       distorted_patch, interval, l_bracket, macneal_harder_beam, mbb_beam, planar_mesh,
                        rectangle)
 from .info import mesh_info
 from .io import load_mesh, save_mesh
@@ -10,7 +10,7 @@ from .names import boundary, boundary_nodes, names, subdomain, vertex_at
 from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
 
 __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",
-           "distorted_patch", "macneal_harder_beam",
+           "distorted_patch", "interval", "macneal_harder_beam",
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "vertex_at", "MeshSequence",
            "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",

@@ -500,6 +500,24 @@ def distorted_patch(*, cell_type="quad"):
                               facet_sets=facets, source="distorted_patch"))
 
 
+def interval(h=0.05, *, length=1.0, structured=True):
+    """The line ``[0, length]`` (a bar) in cells of size about ``h``; boundaries ``left`` and
+    ``right``, subdomain ``bar``. ``structured=False`` moves the interior nodes by up to a
+    quarter cell (reproducibly) for an irregular 1D mesh."""
+    _check_positive(h=h, length=length)
+    flag("structured", structured)
+    n = max(1, math.ceil(length / h - 1e-9))
+    x = np.linspace(0.0, float(length), n + 1)
+    if not structured and n > 1:
+        step = length / n
+        x[1:-1] += np.random.default_rng(n).uniform(-0.25, 0.25, n - 1) * step
+    from skfem import MeshLine1
+    mesh = MeshLine1(x[None, :], np.vstack((np.arange(n), np.arange(1, n + 1))))
+    return mesh.with_boundaries({"left": lambda p: np.isclose(p[0], 0.0),
+                                 "right": lambda p: np.isclose(p[0], length)}) \
+        .with_subdomains({"bar": lambda p: np.ones(p.shape[1], dtype=bool)})
+
+
 def _check_positive(**values):
     for name, value in values.items():
         positive(name, value)
@@ -513,6 +531,7 @@ GEOMETRIES = {
     "l_bracket": l_bracket,
     "block_on_base": block_on_base,
     "cantilever_box": cantilever_box,
+    "interval": interval,
 }
 # macneal_harder_beam and distorted_patch are fixed element-test meshes (no size h), so they
 # are not in the registry that remeshing and case files draw from.

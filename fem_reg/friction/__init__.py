@@ -1,0 +1,11 @@
+"""Gradient-regularized frictional slip on interfaces (2D body on a rigid base, 1D bar)."""
+
+from .closed_form import BarSolution, bar_solution
+from .law import SlipWeakening
+from .problem import FrictionalBar, FrictionalSlip
+from .quantities import slip_zone_length, transition_width
+from .solver import SlipSolver, State, StepFailed, follow, line_operators
+
+__all__ = ["BarSolution", "bar_solution", "SlipWeakening", "FrictionalBar", "FrictionalSlip",
+           "slip_zone_length", "transition_width", "SlipSolver", "State", "StepFailed",
+           "follow", "line_operators"]

@@ -1,0 +1,284 @@
+"""The discrete slip problem and its semismooth Newton solver, shared by the 1D bar and the
+2D body.
+
+Unknowns: displacements ``u`` (full vector, some entries prescribed) and the plastic slip
+``s`` at the interface nodes. With interface weights ``m`` (nodal lengths, lumped) and the
+interface gradient matrix ``G`` (``s^T G s = int (ds/dt)^2``) the stored energy is
+
+    E(u, s) = 1/2 u^T K u + k_t/2 sum_i m_i (u_t,i - s_i)^2 + gamma/2 s^T G s,
+
+``u_t = B u`` the tangential displacement at the interface nodes. The force conjugate to the
+slip, per unit interface length, is ``q = k_t (u_t - s) - gamma M^-1 G s``; the flow rule in a
+load increment (backward Euler, ``ds = s - s_n``) is the nodal complementarity
+
+    |q_i| <= tau_i,   ds_i (q_i - tau_i sign ds_i) = 0,   tau_i = mu(kappa_n,i + |ds_i|) p_i,
+
+written as ``Phi_i = 0`` with ``Phi_i = c ds_i`` where ``|q_i + c ds_i| <= tau_i`` (stick) and
+``Phi_i = q_i - sigma_i tau_i``, ``sigma_i = sign(q_i + c ds_i)``, elsewhere (slip)
+(Hueber, Stadler & Wohlmuth 2008). Newton on ``(u_free, s)`` with this active-set switch is
+semismooth Newton (a primal-dual active-set method). ``c`` (traction per length) is the
+bulk's tangential stiffness per unit interface length, capped at ``k_t``. The normal pressure ``p`` is prescribed, or the normal reaction of the
+interface constraint divided by ``m`` (then ``tau`` depends on ``u`` and the tangent is
+unsymmetric).
+
+Energy (per converged increment, trapezoidal rule on the linear path between the states,
+exact for the quadratic ``E``): work of the external forces (applied loads and reactions)
+``= Delta E + sum m q . ds`` up to the equilibrium residual.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from ..errors import SolverError
+
+
+@dataclass(frozen=True)
+class State:
+    """A converged (or initial) state of the slip problem."""
+
+    u: np.ndarray          # displacements, full vector
+    s: np.ndarray          # plastic slip at the interface nodes
+    kappa: np.ndarray      # accumulated plastic slip
+    q: np.ndarray          # force conjugate to the slip, per unit length
+    p: np.ndarray          # normal pressure at the interface nodes
+    f: np.ndarray          # applied nodal loads
+    external: np.ndarray   # external forces: loads, and reactions at the fixed DOFs
+    work: float = 0.0
+    dissipation: float = 0.0
+
+
+@dataclass
+class StepInfo:
+    iterations: int
+    residual: float
+    slipping: int
+
+
+class StepFailed(SolverError):
+    """Newton did not converge in a load increment."""
+
+
+class SlipSolver:
+    """The algebraic slip problem.
+
+    Parameters
+    ----------
+    K
+        Bulk stiffness over all DOFs (symmetric).
+    B
+        ``(n_interface, n)``: tangential displacement at the interface nodes.
+    weights
+        Lumped interface measure ``m_i`` per node (length x thickness).
+    G
+        ``(n_interface, n_interface)`` gradient matrix, ``s^T G s = int (ds/dt)^2`` (x thickness).
+    fixed
+        Indices of the prescribed DOFs.
+    law
+        :class:`~fem_reg.friction.law.SlipWeakening`.
+    k_t, gamma
+        Tangential (stick) stiffness per unit area and the gradient coefficient.
+    pressure
+        Prescribed normal pressure per node (array), or ``None``: the reaction of the normal
+        DOFs ``normal_dofs`` (prescribed) along ``-outward`` divided by ``m``.
+    """
+
+    def __init__(self, K, B, weights, G, fixed, law, k_t, gamma, *, pressure=None,
+                 normal_dofs=None, outward=None, tolerance=1e-10, max_iterations=30):
+        self.K = sp.csr_matrix(K)
+        self.B = sp.csr_matrix(B)
+        self.m = np.asarray(weights, dtype=np.float64)
+        self.G = sp.csr_matrix(G)
+        n = self.K.shape[0]
+        self.n = n
+        self.fixed = np.unique(np.asarray(fixed, dtype=np.int64))
+        self.free = np.setdiff1d(np.arange(n), self.fixed)
+        self.law, self.k_t, self.gamma = law, float(k_t), float(gamma)
+        # the active-set constant: the bulk's tangential stiffness per unit length at each
+        # node (about E/h), not k_t, which cycles between stick and slip sets when the stick
+        # is stiff (k_t >> E/h) and the slip reverses
+        self.c = np.minimum(self.k_t, np.abs(self.B @ self.K.diagonal()) / self.m)
+        self.tolerance, self.max_iterations = tolerance, max_iterations
+        if pressure is None:
+            self.normal_dofs = np.asarray(normal_dofs, dtype=np.int64)
+            self.outward = np.asarray(outward, dtype=np.float64)
+            self.pressure = None
+        else:
+            self.pressure = np.broadcast_to(np.asarray(pressure, dtype=np.float64),
+                                            self.m.shape).copy()
+        M = sp.diags(self.m)
+        self.hessian_u = (self.K + self.k_t * self.B.T @ M @ self.B).tocsr()
+        self.hessian_us = (-self.k_t * self.B.T @ M).tocsr()
+        self.dq_du = (self.k_t * self.B).tocsr()
+        self.dq_ds = (-self.k_t * sp.identity(len(self.m)) - self.gamma
+                      * sp.diags(1.0 / self.m) @ self.G).tocsr()
+        ff = self.free
+        self._J_uu = self.hessian_u[ff][:, ff]
+        self._J_us = self.hessian_us[ff]
+
+    # -- pieces -------------------------------------------------------------------------
+    def initial_state(self):
+        ni = len(self.m)
+        zero = np.zeros(ni)
+        return State(u=np.zeros(self.n), s=zero, kappa=zero, q=zero,
+                     p=self._pressure(np.zeros(self.n), np.zeros(self.n)),
+                     f=np.zeros(self.n), external=np.zeros(self.n))
+
+    def internal_force(self, u, s):
+        """``dE/du`` over all DOFs."""
+        return self.hessian_u @ u + self.hessian_us @ s
+
+    def slip_force(self, u, s):
+        """``q``, the force conjugate to the slip per unit length."""
+        return self.dq_du @ u + self.dq_ds @ s
+
+    def _pressure(self, g, f):
+        if self.pressure is not None:
+            return self.pressure
+        return -self.outward * (g - f)[self.normal_dofs] / self.m
+
+    def energies(self, u, s):
+        """``(bulk elastic, interface elastic, regularization)`` stored energies."""
+        gap = self.B @ u - s
+        return (0.5 * u @ (self.K @ u), 0.5 * self.k_t * np.sum(self.m * gap ** 2),
+                0.5 * self.gamma * s @ (self.G @ s))
+
+    def _evaluate(self, u, s, f, old):
+        """Residual, the quantities the Jacobian needs, and the active set."""
+        g = self.internal_force(u, s)
+        q = self.slip_force(u, s)
+        p = self._pressure(g, f)
+        ds = s - old.s
+        kappa = old.kappa + np.abs(ds)
+        mu = self.law.mu(kappa)
+        tau = mu * np.maximum(p, 0.0)
+        trial = q + self.c * ds
+        slip = np.abs(trial) > tau
+        sigma = np.sign(trial)
+        phi = np.where(slip, q - sigma * tau, self.c * ds)
+        residual = np.concatenate(((g - f)[self.free], self.m * phi))
+        return residual, dict(g=g, q=q, p=p, ds=ds, kappa=kappa, mu=mu, slip=slip,
+                              sigma=sigma)
+
+    def jacobian(self, u, s, f, old):
+        """The semismooth Newton matrix at ``(u, s)`` (``(u_free, s)`` ordering)."""
+        _, e = self._evaluate(u, s, f, old)
+        return self._jacobian(e)
+
+    def _jacobian(self, e):
+        ff, m, slip = self.free, self.m, e["slip"]
+        S = sp.diags(slip.astype(float))
+        T = sp.diags((~slip).astype(float))
+        # slip rows: m (dq - sigma dtau), stick rows: m c ds
+        row_u = sp.diags(m) @ self.dq_du
+        if self.pressure is None:
+            loaded = (e["p"] > 0.0).astype(float)
+            # tau = mu p, p = -outward (g - f)[normal] / m  =>  m dtau/du = -mu outward K[normal]
+            row_u = row_u + sp.diags(e["sigma"] * e["mu"] * self.outward * loaded) \
+                @ self.hessian_u[self.normal_dofs]
+        direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
+        dtau_ds = self.law.slope(e["kappa"]) * np.maximum(e["p"], 0.0) * direction
+        row_s = sp.diags(m) @ self.dq_ds - sp.diags(m * e["sigma"] * dtau_ds)
+        lower_u = (S @ row_u).tocsr()[:, ff]
+        lower_s = S @ row_s + T @ sp.diags(m * self.c)
+        return sp.bmat([[self._J_uu, self._J_us], [lower_u, lower_s]], format="csc")
+
+    # -- one load increment ---------------------------------------------------------------
+    def step(self, old, fixed_values, f):
+        """Solve the increment from the converged state ``old`` to prescribed values
+        ``fixed_values`` (at ``self.fixed``) and loads ``f``. Returns ``(State, StepInfo)``;
+        raises :class:`StepFailed` when Newton does not converge."""
+        u = old.u.copy()
+        u[self.fixed] = fixed_values
+        s = old.s.copy()
+        nf = len(self.free)
+        residual, e = self._evaluate(u, s, f, old)
+        previous = None
+        for iteration in range(1, self.max_iterations + 1):
+            scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
+            norm = np.linalg.norm(residual)
+            active = (e["slip"] * e["sigma"]).tobytes()
+            if norm <= self.tolerance * scale and active == previous:
+                break
+            previous = active
+            try:
+                delta = splu(self._jacobian(e)).solve(-residual)
+            except RuntimeError as err:   # singular Newton matrix (softening, free body)
+                raise StepFailed(f"singular Newton matrix ({err})") from None
+            # line search on |residual| (full step when it does not help: the active-set
+            # update is what converges a piecewise-linear problem)
+            alpha, best = 1.0, None
+            for _ in range(6):
+                u_try, s_try = u.copy(), s + alpha * delta[nf:]
+                u_try[self.free] += alpha * delta[:nf]
+                r_try, e_try = self._evaluate(u_try, s_try, f, old)
+                if best is None:
+                    best = (u_try, s_try, r_try, e_try)
+                if np.linalg.norm(r_try) < (1.0 - 1e-4 * alpha) * norm:
+                    best = (u_try, s_try, r_try, e_try)
+                    break
+                alpha *= 0.5
+            u, s, residual, e = best
+        else:
+            raise StepFailed(f"Newton did not converge in {self.max_iterations} iterations "
+                             f"(residual {norm / scale:.2e} relative)")
+        # stick nodes keep their slip exactly (the linear solve leaves round-off there, which
+        # would count as slip in kappa and the slip zone)
+        if not np.array_equal(s[~e["slip"]], old.s[~e["slip"]]):
+            s = np.where(e["slip"], s, old.s)
+            residual, e = self._evaluate(u, s, f, old)
+        external = f.copy()
+        external[self.fixed] = e["g"][self.fixed]
+        du, ds = u - old.u, s - old.s
+        work = old.work + 0.5 * (old.external + external) @ du
+        dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * ds)
+        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], f=f.copy(),
+                      external=external, work=work, dissipation=dissipation)
+        return state, StepInfo(iterations=iteration - 1, residual=float(norm / scale),
+                               slipping=int(np.count_nonzero(e["slip"])))
+
+
+def line_operators(coordinate, segments, thickness=1.0):
+    """Lumped weights ``m`` and gradient matrix ``G`` of P1 on a polyline.
+
+    ``coordinate``: arc-length position of each node; ``segments``: ``(2, nseg)`` node index
+    pairs. Nodal quadrature (``m_i`` = half the length of the adjacent segments) puts the
+    friction law at the nodes."""
+    i, j = np.asarray(segments)
+    length = np.abs(coordinate[j] - coordinate[i])
+    n = len(coordinate)
+    m = thickness * (np.bincount(i, length / 2.0, n) + np.bincount(j, length / 2.0, n))
+    k = thickness / length
+    G = sp.coo_matrix((np.concatenate((k, k, -k, -k)),
+                       (np.concatenate((i, j, i, j)), np.concatenate((i, j, j, i)))),
+                      shape=(n, n)).tocsr()
+    return m, G
+
+
+def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8):
+    """Walk the path parameters ``ts`` (increasing) from ``state``; ``loads(t)`` gives
+    ``(fixed_values, f)``. An increment that fails is halved, up to ``max_cuts`` times; after
+    a success the increment grows back. ``on_step(t, state, info)`` is called for every
+    converged increment. Returns ``(state, t, failure)``: the last converged state, its path
+    parameter, and ``None`` or the message of the increment that could not be solved."""
+    t = ts[0]
+    for target in ts[1:]:
+        nominal = target - t
+        depth = 0
+        while t < target - 1e-12 * max(1.0, abs(target)):
+            t_next = min(target, t + nominal / 2 ** depth)
+            try:
+                state, info = solver.step(state, *loads(t_next))
+            except StepFailed as err:
+                depth += 1
+                if depth > max_cuts:
+                    return state, t, (f"the increment to t = {t_next:.6g} failed after "
+                                      f"{max_cuts} step cuts: {err}")
+                continue
+            t = t_next
+            if on_step is not None:
+                on_step(t, state, info)
+            depth = max(0, depth - 1)
+    return state, t, None

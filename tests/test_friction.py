@@ -1,0 +1,299 @@
+"""Gradient-regularized frictional slip: closed form, tangent, energy, local limit, errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fem_reg.errors import FemRegError, MeshError, ParameterError
+from fem_reg.friction import (FrictionalBar, FrictionalSlip, SlipWeakening, bar_solution,
+                              transition_width)
+from fem_reg.mesh import block_on_base, interval, rectangle
+from fem_reg.study import loglog_slope
+
+BAR = dict(length=1.0, EA=1.0, k_t=100.0, tau_y=1.0)
+
+
+def _bar(n, gamma, steps=1, **extra):
+    mesh = interval(1.0 / n)
+    values = dict(EA=1.0, k_t=100.0, mu_s=1.0, mu_d=1.0, pressure=1.0, gamma=gamma,
+                  displacement={"right": 0.02}, steps=steps)
+    values.update(extra)
+    problem = FrictionalBar(mesh, **values)
+    return problem, problem.solve()
+
+
+def _block(h=0.1, **extra):
+    values = dict(E=1.0, nu=0.25, k_t=100.0, mu_s=0.6, mu_d=0.4, gamma=0.01,
+                  traction={"block_top": [0.0, -0.01]},
+                  displacement={"block_left": {"x": 0.02}}, steps=10)
+    values.update(extra)
+    mesh = block_on_base(h, width=2.0, height=0.5, with_base=False)
+    return FrictionalSlip(mesh, **values)
+
+
+# -- the closed form itself -----------------------------------------------------------------
+@pytest.mark.parametrize("gamma", [0.0, 1e-3, 0.01, 0.1])
+def test_closed_form_satisfies_its_equations(gamma):
+    """Equilibrium EA u'' = k_t (u - s), yield k_t (u - s) + gamma s'' = tau_y in the slip
+    zone, s >= 0, s'(L) = 0, u(L) = Delta and F = EA u'(L) = EA u'(a) + tau_y (L - a), checked
+    by finite differences of the returned fields."""
+    sol = bar_solution(0.02, gamma=gamma, **BAR)
+    x = np.linspace(0.0, 1.0, 100001)
+    dx = x[1] - x[0]
+    u, s = sol.displacement(x), sol.slip(x)
+    d2u = (u[2:] - 2 * u[1:-1] + u[:-2]) / dx ** 2
+    d2s = (s[2:] - 2 * s[1:-1] + s[:-2]) / dx ** 2
+    xi = x[1:-1]
+    assert np.abs(d2u - 100.0 * (u - s)[1:-1]).max() < 1e-4
+    zone = (xi > sol.stick_length + 1e-3) & (xi < 1.0 - 1e-3)
+    assert np.abs(100.0 * (u - s)[1:-1][zone] + gamma * d2s[zone] - 1.0).max() < 1e-4
+    assert s.min() >= -1e-15 and abs(u[-1] - 0.02) < 1e-12
+    assert abs((s[-1] - s[-2]) / dx) < (1e-3 if gamma else np.inf)
+    lam = 10.0
+    F = lam * sol.C * np.sinh(lam * sol.stick_length) + sol.slip_length
+    assert sol.force == pytest.approx(F, rel=1e-9)
+    assert sol.force == pytest.approx((u[-1] - u[-2]) / dx, rel=1e-3)
+
+
+def test_closed_form_gamma_to_zero_is_the_local_solution():
+    local = bar_solution(0.02, **BAR)
+    near = bar_solution(0.02, gamma=1e-9, **BAR)
+    assert near.force == pytest.approx(local.force, rel=1e-5)
+    assert near.stick_length == pytest.approx(local.stick_length, abs=1e-3)
+
+
+def test_closed_form_refuses_full_sliding():
+    with pytest.raises(ParameterError, match="whole bar"):
+        bar_solution(10.0, **BAR)
+
+
+# -- FE against the closed form -------------------------------------------------------------
+@pytest.mark.parametrize("gamma, quantity, expected", [(0.0, "u", 2.0), (0.1, "u", 2.0),
+                                                       (0.1, "s", 2.0), (0.01, "s", 2.0)])
+def test_bar_converges_to_closed_form(gamma, quantity, expected):
+    """L2 (lumped) error of the displacement or the slip at the expected order 2."""
+    ref = bar_solution(0.02, gamma=gamma, **BAR)
+    hs, errors = [], []
+    for n in (40, 80, 160, 320, 640):
+        problem, result = _bar(n, gamma)
+        x = problem.mesh.p[0]
+        fe = result.point_data["displacement" if quantity == "u" else "slip"]
+        exact = ref.displacement(x) if quantity == "u" else ref.slip(x)
+        hs.append(1.0 / n)
+        errors.append(np.sqrt(np.sum(problem.weights * (fe - exact) ** 2)))
+    slope = loglog_slope(hs, errors, 3)
+    assert slope >= expected - 0.3, (slope, errors)
+
+
+def test_bar_dissipation_matches_closed_form():
+    """Monotonic loading in many steps: dissipation -> tau_y int s dx of the closed form."""
+    ref = bar_solution(0.02, gamma=0.01, **BAR)
+    _, result = _bar(400, 0.01, steps=200)
+    assert result.qoi["dissipated_energy"] == pytest.approx(ref.dissipation, rel=5e-3)
+    assert result.qoi["force"] == pytest.approx(ref.force, rel=1e-3)
+
+
+# -- gamma = 0 is the local law -------------------------------------------------------------
+def test_gamma_zero_is_the_local_coulomb_law():
+    """Every slipping node carries |tau| = mu(kappa) p exactly; stick nodes |tau| <= mu p and
+    zero slip increment; with the computed pressure."""
+    problem = _block(gamma=0.0, D_c=0.002, load_path=[0.3], nu=0.0)
+    result = problem.solve()
+    assert result.meta["converged"]
+    solver = problem.solver()
+    u = np.zeros(problem.K.shape[0])
+    u[problem.dofs] = result.point_data["displacement"].T
+    s = result.point_data["slip"][problem.interface_nodes]
+    kappa = result.point_data["accumulated_slip"][problem.interface_nodes]
+    p = result.point_data["pressure"][problem.interface_nodes]
+    tau = problem.parameters.k_t * (problem.B @ u - s)
+    limit = SlipWeakening(0.6, 0.4, 0.002).mu(kappa) * p
+    slipped = kappa > 0
+    assert slipped.any() and (~slipped).any()
+    # the last step slid forward at the slipping nodes (monotonic push)
+    sliding = result.series["load_curve"]["slipping_nodes"][-1]
+    assert sliding > 0
+    assert np.all(np.abs(tau) <= limit * (1 + 1e-8) + 1e-14)
+    assert np.sort(np.abs(np.abs(tau[slipped]) - limit[slipped]))[:sliding].max() \
+        < 1e-8 * limit.max()
+    assert solver.gamma == 0.0
+
+
+# -- consistency of the Newton matrix -------------------------------------------------------
+@pytest.mark.parametrize("pressure", ["reaction", 0.01])
+def test_newton_matrix_matches_finite_differences(pressure):
+    """At a mid-step iterate with stick and slip nodes (slip weakening, gradient term,
+    computed pressure: the unsymmetric case) the semismooth Newton matrix equals central
+    differences of the residual (away from the active-set switch)."""
+    problem = _block(h=0.2, D_c=0.01, gamma=0.02, pressure=pressure)
+    solver = problem.solver()
+    state = solver.initial_state()
+    state, _ = solver.step(state, *problem.loads(0.0))
+    state, _ = solver.step(state, *problem.loads(0.3))
+    fixed, f = problem.loads(0.35)
+    u = state.u.copy()
+    u[solver.fixed] = fixed
+    rng = np.random.default_rng(1)
+    s = state.s + 1e-5 * np.abs(rng.standard_normal(state.s.shape)) * (state.kappa > 0)
+    residual, e = solver._evaluate(u, s, f, state)
+    assert e["slip"].any() and (~e["slip"]).any()
+    J = solver._jacobian(e).toarray()
+    nf = len(solver.free)
+    direction = rng.standard_normal(nf + len(s))
+    eps = 1e-9
+    up, um = u.copy(), u.copy()
+    up[solver.free] += eps * direction[:nf]
+    um[solver.free] -= eps * direction[:nf]
+    rp, ep = solver._evaluate(up, s + eps * direction[nf:], f, state)
+    rm, em = solver._evaluate(um, s - eps * direction[nf:], f, state)
+    assert np.array_equal(ep["slip"], e["slip"]) and np.array_equal(em["slip"], e["slip"])
+    fd = (rp - rm) / (2 * eps)
+    assert np.linalg.norm(J @ direction - fd) <= 1e-6 * np.linalg.norm(fd)
+    if pressure == "reaction":
+        assert not np.allclose(J, J.T)          # the pressure coupling is in the matrix
+
+
+# -- energy ---------------------------------------------------------------------------------
+def test_energy_balance_every_step_with_reversal():
+    """Work of loads and reactions = elastic + regularization energy + dissipation, at every
+    converged step of a push-and-reverse run, to solver tolerance."""
+    result = _block(load_path=[1.0, 0.3], steps=8, gamma=0.05).solve()
+    curve = result.series["load_curve"]
+    assert result.meta["converged"]
+    work = np.array(curve["external_work"])
+    stored = np.array(curve["elastic_energy"]) + np.array(curve["regularization_energy"])
+    dissipated = np.array(curve["dissipated_energy"])
+    assert np.abs(work - stored - dissipated).max() <= 1e-8 * work.max()
+    assert np.all(np.diff(dissipated) >= -1e-12 * dissipated.max())
+    assert curve["regularization_energy"][-1] > 0
+    assert min(curve["force"]) < 0.5 * max(curve["force"])      # the reversal unloaded
+
+
+def test_coulomb_sliding_force_and_pressure():
+    """Once the whole block slides, the push equals mu_d times the normal load, and the
+    computed pressure integrates to the top load."""
+    problem = _block(gamma=0.0, load_path=[1.0], steps=20)
+    result = problem.solve()
+    assert result.qoi["force"] == pytest.approx(0.4 * 0.01 * 2.0, rel=1e-6)
+    p = result.point_data["pressure"][problem.interface_nodes]
+    assert np.sum(problem.weights * p) == pytest.approx(0.01 * 2.0, rel=1e-9)
+
+
+# -- failure is reported, nothing lost ------------------------------------------------------
+def test_failed_step_keeps_the_converged_steps(caplog):
+    problem = _block(D_c=1e-4, gamma=0.0, k_t=1e5, steps=40, max_cuts=3)
+    result = problem.solve()
+    assert not result.meta["converged"]
+    assert "failed after 3 step cuts" in result.meta["stop"]
+    assert result.qoi["steps"] == len(result.history) >= 2
+    assert "result holds the last converged state" in caplog.text
+
+
+# -- quantities -----------------------------------------------------------------------------
+def test_transition_width_of_a_ramp():
+    x = np.linspace(0.0, 1.0, 101)
+    slip = np.clip((x - 0.2) / 0.5, 0.0, 1.0)          # 0 at 0.2, max at 0.7
+    assert transition_width(x, slip) == pytest.approx(0.4, abs=1e-12)
+    assert transition_width(x[::-1], slip[::-1]) == pytest.approx(0.4, abs=1e-12)
+    assert np.isnan(transition_width(x, np.zeros_like(x)))
+    assert np.isnan(transition_width(x, np.ones_like(x)))
+
+
+# -- errors ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("values, match", [
+    (dict(mu_d=0.7), "mu_d"),
+    (dict(D_c=-1.0), "D_c"),
+    (dict(gamma=-1.0), "gamma"),
+    (dict(k_t=0.0), "k_t"),
+    (dict(load_path=[]), "load_path"),
+    (dict(steps=0), "steps"),
+    (dict(pressure="computed"), "pressure"),
+    (dict(kind="3d"), "kind"),
+    (dict(supports={"block_right": "pinned"}), "supports.block_right"),
+    (dict(displacement={"block_left": {"z": 1.0}}), "displacement.block_left"),
+    (dict(displacement={}, load_traction={}), "give the load"),
+    (dict(probe_at=2.0), "probe_at"),
+    (dict(wobble=1), "unknown parameter 'wobble'"),
+])
+def test_parameter_errors_name_the_culprit(values, match):
+    with pytest.raises(ParameterError, match=match):
+        _block(**values)
+
+
+def test_interface_errors():
+    with pytest.raises(FemRegError, match="no boundary|unknown"):
+        _block(interface="bottom_face")
+    mesh = rectangle(0.25)
+    mesh = mesh.with_boundaries({"slanted": lambda x: np.isclose(x[0] + 0 * x[1], 0.0)
+                                 | np.isclose(x[1], 0.0)}, boundaries_only=True)
+    with pytest.raises(MeshError, match="straight line"):
+        FrictionalSlip(mesh, interface="slanted", displacement={"slanted": {"x": 1.0}})
+    with pytest.raises(MeshError, match="1D line mesh"):
+        FrictionalBar(rectangle(0.5), displacement={"right": 1.0})
+
+
+# -- the command line -----------------------------------------------------------------------
+def _case(tmp_path, body):
+    path = tmp_path / "case.toml"
+    path.write_text(body)
+    return path
+
+
+CASE = """
+problem = "frictional_slip"
+[mesh]
+geometry = "block_on_base"
+h = 0.2
+width = 2.0
+height = 0.5
+with_base = false
+[parameters]
+E = 1.0
+nu = 0.25
+k_t = 100.0
+mu_s = 0.6
+mu_d = 0.4
+gamma = 0.01
+traction = { block_top = [0.0, -0.01] }
+displacement = { block_left = { x = 0.02 } }
+load_path = [1.0, 0.5]
+steps = 5
+"""
+
+
+def test_cli_run_writes_the_load_history(tmp_path):
+    case = _case(tmp_path, CASE)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "fem_reg.cli", "run", str(case), "--out",
+                           str(out), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["qoi"]["steps"] == 11
+    pvd = (out / "case.pvd").read_text()
+    assert pvd.count("<DataSet") == 11
+    assert (out / "case_load_curve.csv").is_file() and (out / "case_slip_profile.png").is_file()
+    import meshio
+    step = meshio.read(sorted((out / "case").glob("*.vtu"))[-1])
+    assert {"displacement", "slip", "friction", "pressure"} <= set(step.point_data)
+
+
+def test_cli_reports_a_failed_step_and_keeps_the_outputs(tmp_path):
+    case = _case(tmp_path, CASE.replace("k_t = 100.0", "k_t = 1e5\nD_c = 1e-4\nmax_cuts = 2")
+                 .replace("gamma = 0.01", "gamma = 0.0").replace("steps = 5", "steps = 40"))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "fem_reg.cli", "run", str(case), "--out",
+                           str(out)], capture_output=True, text=True)
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert "stopped early" in last and "failed after 2 step cuts" in last
+    assert (out / "case.pvd").is_file() and (out / "case_load_curve.csv").is_file()
+
+
+def test_example_case_file_parses():
+    from fem_reg.io.case import load_case
+    case = load_case(Path(__file__).parents[1] / "examples" / "frictional_slip.toml")
+    FrictionalSlip.Parameters(**case.parameters)
