@@ -77,6 +77,22 @@ DEMO_CASES = [
                    "contour": {"field": "density", "value": 0.5}},
         "study": {"levels": 3, "qoi": ["compliance"], "tolerance": 0.02}},
      {"geometry": "mbb_beam", "h": 1.0}),
+    ("frictional_slip", {
+        "title": "Block pushed on a rigid base, slip-weakening friction with gradient-"
+                 "regularized slip",
+        "problem": "frictional_slip",
+        "mesh": {"geometry": "block_on_base", "h": 0.1, "width": 2.0, "height": 0.5,
+                 "with_base": False},
+        "parameters": {"E": 1.0, "nu": 0.0, "k_t": 1e4, "mu_s": 0.6, "mu_d": 0.4,
+                       "D_c": 5e-4, "gamma": 0.1,
+                       "traction": {"block_top": [0.0, -0.01]},
+                       "displacement": {"block_left": {"x": 0.02}},
+                       "load_path": [0.8, 0.4], "steps": 20, "probe_at": 0.3},
+        "output": {"png": ["slip"], "warp": "displacement"},
+        "study": {"levels": 3, "qoi": ["peak_force", "dissipated_energy",
+                                       "transition_width"], "tolerance": 0.02}},
+     {"geometry": "block_on_base", "h": 0.05, "width": 2.0, "height": 0.5,
+      "with_base": False}),
 ]
 
 
@@ -122,7 +138,9 @@ def run_demo(out_dir, quick=False):
          "(converged vertical displacement at (48, 52): 23.96), and of a topology "
          "optimization (MBB half-beam) with the filter radius fixed in physical length "
          "(coarse levels: its verdict shows how far the compliance is from "
-         "mesh-independence; see examples/topopt_mesh_independence.py). Observed order: "
+         "mesh-independence; see examples/topopt_mesh_independence.py), and of a block "
+         "pushed along a frictional base with gradient-regularized slip (see "
+         "examples/frictional_slip_study.py for the local law against it). Observed order: "
          "least-squares slope of "
          "|QoI - exact| over the three finest levels; order ok: within 0.1 of the "
          "expected order. Mesh-independent: GCI (Celik et al. 2008) below the tolerance.",

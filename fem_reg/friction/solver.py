@@ -199,7 +199,7 @@ class SlipSolver:
         for iteration in range(1, self.max_iterations + 1):
             scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
             norm = np.linalg.norm(residual)
-            active = (e["slip"] * e["sigma"]).tobytes()
+            active = np.where(e["slip"], e["sigma"], 0.0).astype(np.int8).tobytes()
             if norm <= self.tolerance * scale and active == previous:
                 break
             previous = active
