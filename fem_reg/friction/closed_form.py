@@ -52,7 +52,7 @@ class BarSolution:
         s = np.zeros_like(x)
         xi = np.maximum(x - a, 0.0)
         inside = x > a
-        ua, dua = C * np.cosh(lam * a), C * lam * np.sinh(lam * a)
+        dua = C * lam * np.sinh(lam * a)
         if gamma == 0.0:
             s_in = dua * xi + tau_y * xi ** 2 / (2.0 * EA)
             u_in = tau_y / k_t + s_in

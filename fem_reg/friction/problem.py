@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import Basis, BilinearForm, FacetBasis, MeshLine1, MeshQuad1, MeshTri1
+from skfem import Basis, FacetBasis, MeshLine1, MeshQuad1, MeshTri1
 
 from ..checks import (integer, mapping, non_negative, number, one_of, parameters, positive,
                       vector)
