@@ -212,6 +212,14 @@ class _SlipProblem:
                       history=history, series={"load_curve": curve, "slip_profile": {
                           k: list(v) for k, v in profile.items()}} if rows else {})
 
+    def loads(self, factor):
+        """``(values at the prescribed DOFs, nodal loads)`` at a load factor."""
+        return factor * self._fixed_rate, self.f_dead + factor * self.f_rate
+
+    def force(self, state):
+        """Resultant of the external forces (reactions or tractions) along the load."""
+        return float(self._direction @ state.external)
+
     def friction(self, state):
         """Tangential traction ``k_t (u_t - s)`` at the interface nodes."""
         return self.parameters.k_t * (self.B @ state.u - state.s)
@@ -388,13 +396,6 @@ class FrictionalSlip(_SlipProblem):
                            self.parameters.thickness).assemble(edge)
         return f
 
-    def loads(self, factor):
-        return factor * self._fixed_rate, self.f_dead + factor * self.f_rate
-
-    def force(self, state):
-        """Resultant of the external forces (reactions or tractions) along the load."""
-        return float(self._direction @ state.external)
-
     def displacement_field(self, u):
         return u[self.dofs].T
 
@@ -458,7 +459,7 @@ class FrictionalBar(_SlipProblem):
                 rate[int(d)] = float(value)
         self.fixed = np.array(sorted(rate), dtype=np.int64)
         self._fixed_rate = np.array([rate[d] for d in self.fixed])
-        self.f_rate = np.zeros(n)
+        self.f_dead, self.f_rate = np.zeros(n), np.zeros(n)
         for name, value in p.force.items():
             self.f_rate[boundary_nodes(mesh, name)] += float(value)
         self._direction = np.zeros(n)
@@ -467,12 +468,6 @@ class FrictionalBar(_SlipProblem):
         for name, value in table.items():
             self._direction[boundary_nodes(mesh, name)] = value / size
         self.load_size = float(size)
-
-    def loads(self, factor):
-        return factor * self._fixed_rate, factor * self.f_rate
-
-    def force(self, state):
-        return float(self._direction @ state.external)
 
     def displacement_field(self, u):
         return u

@@ -44,7 +44,6 @@ class State:
     kappa: np.ndarray      # accumulated plastic slip
     q: np.ndarray          # force conjugate to the slip, per unit length
     p: np.ndarray          # normal pressure at the interface nodes
-    f: np.ndarray          # applied nodal loads
     external: np.ndarray   # external forces: loads, and reactions at the fixed DOFs
     work: float = 0.0
     dissipation: float = 0.0
@@ -117,6 +116,13 @@ class SlipSolver:
         ff = self.free
         self._J_uu = self.hessian_u[ff][:, ff]
         self._J_us = self.hessian_us[ff]
+        # rows of the Newton matrix that do not change: m dq/du, m dq/ds, m c (stick), and
+        # the stiffness rows of the normal DOFs (the pressure's derivative)
+        self._slip_u = (M @ self.dq_du).tocsr()
+        self._slip_s = (M @ self.dq_ds).tocsr()
+        self._stick_s = sp.diags(self.m * self.c)
+        if self.pressure is None:
+            self._normal_rows = self.hessian_u[self.normal_dofs]
 
     # -- pieces -------------------------------------------------------------------------
     def initial_state(self):
@@ -124,7 +130,7 @@ class SlipSolver:
         zero = np.zeros(ni)
         return State(u=np.zeros(self.n), s=zero, kappa=zero, q=zero,
                      p=self._pressure(np.zeros(self.n), np.zeros(self.n)),
-                     f=np.zeros(self.n), external=np.zeros(self.n))
+                     external=np.zeros(self.n))
 
     def internal_force(self, u, s):
         """``dE/du`` over all DOFs."""
@@ -162,27 +168,23 @@ class SlipSolver:
         return residual, dict(g=g, q=q, p=p, ds=ds, kappa=kappa, mu=mu, slip=slip,
                               sigma=sigma)
 
-    def jacobian(self, u, s, f, old):
-        """The semismooth Newton matrix at ``(u, s)`` (``(u_free, s)`` ordering)."""
-        _, e = self._evaluate(u, s, f, old)
-        return self._jacobian(e)
-
     def _jacobian(self, e):
-        ff, m, slip = self.free, self.m, e["slip"]
+        """The semismooth Newton matrix (``(u_free, s)`` ordering) at an evaluated iterate."""
+        slip = e["slip"]
         S = sp.diags(slip.astype(float))
         T = sp.diags((~slip).astype(float))
         # slip rows: m (dq - sigma dtau), stick rows: m c ds
-        row_u = sp.diags(m) @ self.dq_du
+        row_u = self._slip_u
         if self.pressure is None:
             loaded = (e["p"] > 0.0).astype(float)
             # tau = mu p, p = -outward (g - f)[normal] / m  =>  m dtau/du = -mu outward K[normal]
             row_u = row_u + sp.diags(e["sigma"] * e["mu"] * self.outward * loaded) \
-                @ self.hessian_u[self.normal_dofs]
+                @ self._normal_rows
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
         dtau_ds = self.law.slope(e["kappa"]) * np.maximum(e["p"], 0.0) * direction
-        row_s = sp.diags(m) @ self.dq_ds - sp.diags(m * e["sigma"] * dtau_ds)
-        lower_u = (S @ row_u).tocsr()[:, ff]
-        lower_s = S @ row_s + T @ sp.diags(m * self.c)
+        row_s = self._slip_s - sp.diags(self.m * e["sigma"] * dtau_ds)
+        lower_u = (S @ row_u).tocsr()[:, self.free]
+        lower_s = S @ row_s + T @ self._stick_s
         return sp.bmat([[self._J_uu, self._J_us], [lower_u, lower_s]], format="csc")
 
     # -- one load increment ---------------------------------------------------------------
@@ -234,8 +236,7 @@ class SlipSolver:
         du, ds = u - old.u, s - old.s
         work = old.work + 0.5 * (old.external + external) @ du
         dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * ds)
-        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], f=f.copy(),
-                      external=external, work=work, dissipation=dissipation)
+        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external, work=work, dissipation=dissipation)
         return state, StepInfo(iterations=iteration - 1, residual=float(norm / scale),
                                slipping=int(np.count_nonzero(e["slip"])))
 
