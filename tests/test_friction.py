@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from fem_reg.errors import FemRegError, MeshError, ParameterError
 from fem_reg.friction import (FrictionalBar, FrictionalSlip, SlipWeakening, bar_solution,
@@ -155,6 +156,79 @@ def test_newton_matrix_matches_finite_differences(pressure):
     assert np.linalg.norm(J @ direction - fd) <= 1e-6 * np.linalg.norm(fd)
     if pressure == "reaction":
         assert not np.allclose(J, J.T)          # the pressure coupling is in the matrix
+
+
+def test_slip_control_bordered_matrix_matches_finite_differences():
+    """Slip control: the Newton matrix bordered by the load-factor column and the slip
+    constraint row equals central differences of the extended residual (computed pressure,
+    slip weakening, gradient term)."""
+    from fem_reg.friction.solver import _Control
+    problem = _block(h=0.2, D_c=0.01, gamma=0.02)
+    solver = problem.solver()
+    state = solver.initial_state()
+    state, _ = solver.step(state, *problem.loads(0.0))
+    state, _ = solver.step(state, *problem.loads(0.3))
+    control = _Control(1e-5, problem._fixed_rate, problem.f_dead, problem.f_rate)
+    rng = np.random.default_rng(2)
+    s = state.s + 1e-5 * np.abs(rng.standard_normal(state.s.shape)) * (state.kappa > 0)
+    nf = len(solver.free)
+
+    def extended(x):
+        u = state.u.copy()
+        u[solver.free] = x[:nf]
+        lam = x[-1]
+        u[solver.fixed] = lam * control.rate
+        r, e = solver._evaluate(u, x[nf:-1], control.f0 + lam * control.f1, state)
+        return np.append(r, control.residual(solver, e)), e
+
+    x = np.concatenate((state.u[solver.free], s, [0.35]))
+    _, e = extended(x)
+    assert e["slip"].any() and (~e["slip"]).any()
+    J = sp.bmat([[solver._jacobian(e), control.column(solver, e)[:, None]],
+                 [control.row(solver, e)[None, :], None]]).toarray()
+    direction = rng.standard_normal(x.size)
+    eps = 1e-9
+    (rp, ep), (rm, em) = extended(x + eps * direction), extended(x - eps * direction)
+    assert np.array_equal(ep["slip"], e["slip"]) and np.array_equal(em["slip"], e["slip"])
+    fd = (rp - rm) / (2 * eps)
+    assert np.linalg.norm(J @ direction - fd) <= 1e-6 * np.linalg.norm(fd)
+
+
+def test_slip_control_follows_the_closed_form_and_balances_energy():
+    """Bar with constant friction under slip control: every converged state is the closed
+    form at its (solved) end displacement, each increment adds the prescribed slip, and the
+    energy balances."""
+    n = 40
+    problem, result = _bar(n, 0.01, steps=20, control="slip", slip_step=2e-5,
+                           load_path=[1.0])
+    assert result.meta["converged"], result.meta["stop"]
+    curve = result.series["load_curve"]
+    disp, force = np.array(curve["displacement"]), np.array(curve["force"])
+    assert disp[-1] >= 0.02 and len(disp) > 10
+    slipping = disp > 0.0105                # past the first slip (load control up to there)
+    for d, f in zip(disp[slipping][::5], force[slipping][::5]):
+        exact = bar_solution(d, gamma=0.01, **BAR)
+        assert f == pytest.approx(exact.force, rel=5e-3)     # discretization error
+    # the discrete solution does not depend on the control: load control to the same end
+    # displacement gives the same force
+    _, loaded = _bar(n, 0.01, steps=20, displacement={"right": float(disp[-1])})
+    assert loaded.qoi["force"] == pytest.approx(force[-1], rel=1e-8)
+    # tau_y = 1: each increment dissipates about int |ds| = slip_step x length (exactly at
+    # the nodes that were already slipping; the front node starts below tau_y)
+    dissipated = np.array(curve["dissipated_energy"])
+    assert np.allclose(np.diff(dissipated[slipping])[1:], 2e-5, rtol=0.05)
+    work = np.array(curve["external_work"])
+    stored = np.array(curve["elastic_energy"]) + np.array(curve["regularization_energy"])
+    assert np.abs(work - stored - dissipated).max() <= 1e-8 * work.max()
+
+
+def test_slip_control_parameters():
+    with pytest.raises(ParameterError, match="slip_step"):
+        _block(control="slip")
+    with pytest.raises(ParameterError, match="one monotonic leg"):
+        _block(control="slip", slip_step=1e-4, load_path=[1.0, 0.5])
+    with pytest.raises(ParameterError, match="control"):
+        _block(control="arc")
 
 
 # -- energy ---------------------------------------------------------------------------------

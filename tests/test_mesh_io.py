@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fem_reg.errors import FemRegError, MeshError, MeshFileError, UnknownNameError
-from fem_reg.mesh import (GEOMETRIES, block_on_base, boundary, boundary_nodes, cantilever_box,
+from fem_reg.mesh import (GEOMETRIES, block_on_base, boundary, boundary_nodes,
                           load_mesh, mesh_info, names, rectangle, save_mesh, subdomain)
 
 BROKEN = {

@@ -4,8 +4,8 @@ from .closed_form import BarSolution, bar_solution
 from .law import SlipWeakening
 from .problem import FrictionalBar, FrictionalSlip
 from .quantities import slip_zone_length, transition_width
-from .solver import SlipSolver, State, StepFailed, follow, line_operators
+from .solver import SlipSolver, State, StepFailed, follow, follow_slip, line_operators
 
 __all__ = ["BarSolution", "bar_solution", "SlipWeakening", "FrictionalBar", "FrictionalSlip",
            "slip_zone_length", "transition_width", "SlipSolver", "State", "StepFailed",
-           "follow", "line_operators"]
+           "follow", "follow_slip", "line_operators"]

@@ -22,7 +22,7 @@ from ..io import Result
 from ..mesh import boundary, boundary_nodes
 from .law import SlipWeakening
 from .quantities import slip_zone_length, transition_width
-from .solver import SlipSolver, StepFailed, follow, line_operators
+from .solver import SlipSolver, StepFailed, follow, follow_slip, line_operators
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,12 @@ class SlipParameters:
     probe_at
         Load factor on the first leg at which the slip-profile QoIs (``slip_zone_length``,
         ``transition_width``, ``max_slip``) are taken; default the end of the run.
+    control, slip_step, max_steps
+        ``"load"``: the load factor is prescribed at each of the ``steps`` increments.
+        ``"slip"``: load control until the interface starts to slip, then slip control: each
+        increment adds ``slip_step`` (a length) to the interface-averaged accumulated slip
+        and the load factor is solved for, which follows the snap-backs of slip weakening
+        (one monotonic leg only; at most ``max_steps`` increments).
     tolerance, max_newton, max_cuts
         Newton: relative residual, iterations per increment, halvings of a failing increment.
     history_every
@@ -68,6 +74,9 @@ class SlipParameters:
     load_path: list = field(default_factory=lambda: [1.0])
     steps: int = 20
     probe_at: float = None
+    control: str = "load"
+    slip_step: float = None
+    max_steps: int = 10000
     tolerance: float = 1e-10
     max_newton: int = 30
     max_cuts: int = 8
@@ -82,6 +91,16 @@ class SlipParameters:
         if self.probe_at is not None:
             number("probe_at", self.probe_at, low=min(0.0, self.load_path[0]),
                    high=max(0.0, self.load_path[0]))
+        one_of("control", self.control, ("load", "slip"))
+        if self.control == "slip":
+            if len(self.load_path) != 1:
+                raise ParameterError(f"control = 'slip' follows one monotonic leg: give "
+                                     f"load_path = [factor], got {self.load_path!r}")
+            if self.slip_step is None:
+                raise ParameterError("control = 'slip' needs slip_step (the interface-"
+                                     "averaged slip added per increment, a length)")
+            positive("slip_step", self.slip_step)
+            integer("max_steps", self.max_steps, low=1)
         number("tolerance", self.tolerance, low=0.0, low_open=True, high=1e-2)
         integer("max_newton", self.max_newton, low=1)
         integer("max_cuts", self.max_cuts, low=0)
@@ -134,10 +153,12 @@ class _SlipProblem:
         ts, factor = p.path()
         loads = lambda t: self.loads(factor(t))          # noqa: E731
         rows, history, probe = [], [], {}
+        recent = [None, None]                 # the last two converged (state, load factor)
         total = len(ts) - 1
 
-        def record(t, state, info):
-            lam = factor(t)
+        def record(t, state, info, lam=None):
+            lam = factor(t) if lam is None else lam
+            recent[:] = [recent[-1], (state, lam)]
             energies = solver.energies(state.u, state.s)
             stored = sum(energies)
             rows.append(dict(
@@ -166,8 +187,18 @@ class _SlipProblem:
         try:
             state, info = solver.step(state, *loads(0.0))
             record(0.0, state, info)
+            slipped = (lambda new: bool(np.any(new.kappa > 0.0))) if p.control == "slip" \
+                else None
             state, t_end, failure = follow(solver, state, loads, ts, record,
-                                           max_cuts=p.max_cuts)
+                                           max_cuts=p.max_cuts, until=slipped)
+            if slipped is not None and failure is None and t_end < ts[-1]:
+                affine = (self._fixed_rate, self.f_dead, self.f_rate)
+                state, lam_end, failure = follow_slip(
+                    solver, recent[0], state, factor(t_end), p.load_path[0], affine,
+                    p.slip_step * float(np.sum(self.weights)),
+                    lambda lam, new, info: record(lam / p.load_path[0], new, info, lam),
+                    max_cuts=p.max_cuts, max_steps=p.max_steps)
+                t_end = lam_end / p.load_path[0]
         except StepFailed as err:
             failure, t_end = f"the initial (dead) load step failed: {err}", 0.0
         if failure:

@@ -194,9 +194,28 @@ class SlipSolver:
         raises :class:`StepFailed` when Newton does not converge."""
         u = old.u.copy()
         u[self.fixed] = fixed_values
-        s = old.s.copy()
-        nf = len(self.free)
+        state, info, _ = self._newton(old, u, old.s.copy(), f)
+        return state, info
+
+    def slip_step(self, old, amount, affine, guess):
+        """Slip-controlled increment: the load factor ``lam`` is an unknown and the increment
+        of accumulated slip is prescribed, ``sum_i m_i |ds_i| = amount`` (a dissipation-type
+        path control, which follows snap-backs that load control cannot pass).
+
+        ``affine = (rate, f0, f1)``: prescribed values ``lam rate`` and loads ``f0 + lam f1``;
+        ``guess = (u, s, lam)`` the predictor. Returns ``(State, StepInfo, lam)``."""
+        u, s, lam = guess
+        control = _Control(float(amount), *affine)
+        return self._newton(old, u.copy(), s.copy(), None, control, float(lam))
+
+    def _newton(self, old, u, s, f, control=None, lam=None):
+        nf, ni = len(self.free), len(self.m)
+        if control is not None:
+            u[self.fixed] = lam * control.rate
+            f = control.f0 + lam * control.f1
         residual, e = self._evaluate(u, s, f, old)
+        if control is not None:
+            residual = np.append(residual, control.residual(self, e))
         previous = None
         for iteration in range(1, self.max_iterations + 1):
             scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
@@ -205,24 +224,35 @@ class SlipSolver:
             if norm <= self.tolerance * scale and active == previous:
                 break
             previous = active
+            J = self._jacobian(e)
+            if control is not None:
+                J = sp.bmat([[J, control.column(self, e)[:, None]],
+                             [control.row(self, e)[None, :], None]], format="csc")
             try:
-                delta = splu(self._jacobian(e)).solve(-residual)
+                delta = splu(J).solve(-residual)
             except RuntimeError as err:   # singular Newton matrix (softening, free body)
                 raise StepFailed(f"singular Newton matrix ({err})") from None
             # line search on |residual| (full step when it does not help: the active-set
             # update is what converges a piecewise-linear problem)
             alpha, best = 1.0, None
             for _ in range(6):
-                u_try, s_try = u.copy(), s + alpha * delta[nf:]
+                u_try, s_try = u.copy(), s + alpha * delta[nf:nf + ni]
                 u_try[self.free] += alpha * delta[:nf]
-                r_try, e_try = self._evaluate(u_try, s_try, f, old)
+                f_try, lam_try = f, lam
+                if control is not None:
+                    lam_try = lam + alpha * delta[-1]
+                    u_try[self.fixed] = lam_try * control.rate
+                    f_try = control.f0 + lam_try * control.f1
+                r_try, e_try = self._evaluate(u_try, s_try, f_try, old)
+                if control is not None:
+                    r_try = np.append(r_try, control.residual(self, e_try))
                 if best is None:
-                    best = (u_try, s_try, r_try, e_try)
+                    best = (u_try, s_try, f_try, lam_try, r_try, e_try)
                 if np.linalg.norm(r_try) < (1.0 - 1e-4 * alpha) * norm:
-                    best = (u_try, s_try, r_try, e_try)
+                    best = (u_try, s_try, f_try, lam_try, r_try, e_try)
                     break
                 alpha *= 0.5
-            u, s, residual, e = best
+            u, s, f, lam, residual, e = best
         else:
             raise StepFailed(f"Newton did not converge in {self.max_iterations} iterations "
                              f"(residual {norm / scale:.2e} relative)")
@@ -236,9 +266,50 @@ class SlipSolver:
         du, ds = u - old.u, s - old.s
         work = old.work + 0.5 * (old.external + external) @ du
         dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * ds)
-        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external, work=work, dissipation=dissipation)
-        return state, StepInfo(iterations=iteration - 1, residual=float(norm / scale),
-                               slipping=int(np.count_nonzero(e["slip"])))
+        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external,
+                      work=work, dissipation=dissipation)
+        info = StepInfo(iterations=iteration - 1, residual=float(norm / scale),
+                        slipping=int(np.count_nonzero(e["slip"])))
+        return state, info, lam
+
+
+@dataclass(frozen=True)
+class _Control:
+    """The slip constraint of a slip-controlled increment and its derivatives."""
+
+    amount: float          # prescribed sum_i m_i |ds_i|
+    rate: np.ndarray       # prescribed values per unit load factor (at solver.fixed)
+    f0: np.ndarray         # loads at lam = 0
+    f1: np.ndarray         # loads per unit load factor
+
+    @staticmethod
+    def _weight(solver):
+        # scales the constraint to a force (c ~ traction per unit slip), like the stick rows
+        return float(np.mean(solver.c))
+
+    def residual(self, solver, e):
+        return self._weight(solver) * (np.sum(solver.m * np.abs(e["ds"])) - self.amount)
+
+    def row(self, solver, e):
+        """Derivative of the constraint with respect to ``(u_free, s)``."""
+        direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]),
+                             np.where(e["slip"], e["sigma"], 0.0))
+        return np.concatenate((np.zeros(len(solver.free)),
+                               self._weight(solver) * solver.m * direction))
+
+    def column(self, solver, e):
+        """Derivative of the residual with respect to the load factor."""
+        free, fixed = solver.free, solver.fixed
+        dg = solver.hessian_u[:, fixed] @ self.rate          # d(internal force)/dlam
+        du_rows = (dg - self.f1)[free]
+        slip_rows = solver.m * (solver.dq_du[:, fixed] @ self.rate)
+        if solver.pressure is None:
+            # m tau = -mu outward (g - f)[normal]  =>  its derivative
+            loaded = e["p"] > 0.0
+            dmtau = -e["mu"] * solver.outward * (dg - self.f1)[solver.normal_dofs] * loaded
+            slip_rows = slip_rows - e["sigma"] * dmtau
+        slip_rows = np.where(e["slip"], slip_rows, 0.0)
+        return np.concatenate((du_rows, slip_rows))
 
 
 def line_operators(coordinate, segments, thickness=1.0):
@@ -258,11 +329,12 @@ def line_operators(coordinate, segments, thickness=1.0):
     return m, G
 
 
-def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8):
+def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8, until=None):
     """Walk the path parameters ``ts`` (increasing) from ``state``; ``loads(t)`` gives
     ``(fixed_values, f)``. An increment that fails is halved, up to ``max_cuts`` times; after
     a success the increment grows back. ``on_step(t, state, info)`` is called for every
-    converged increment. Returns ``(state, t, failure)``: the last converged state, its path
+    converged increment; the walk ends early after an increment whose state satisfies
+    ``until(state)``. Returns ``(state, t, failure)``: the last converged state, its path
     parameter, and ``None`` or the message of the increment that could not be solved."""
     t = ts[0]
     for target in ts[1:]:
@@ -281,5 +353,41 @@ def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8):
             t = t_next
             if on_step is not None:
                 on_step(t, state, info)
+            if until is not None and until(state):
+                return state, t, None
             depth = max(0, depth - 1)
     return state, t, None
+
+
+def follow_slip(solver, older, state, lam, lam_end, affine, amount, on_step=None, *,
+                max_cuts=8, max_steps=10000):
+    """Continue a path under slip control from ``state`` (load factor ``lam``; ``older`` the
+    ``(state, load factor)`` converged before it, for the secant predictor) until the load factor reaches
+    ``lam_end``: each increment adds ``amount`` to ``sum_i m_i kappa_i`` (halved on failure,
+    up to ``max_cuts`` times, then grown back). ``on_step(lam, state, info)`` is called for
+    every converged increment. Returns ``(state, lam, failure)`` like :func:`follow`."""
+    older, lam_older = older
+    depth = 0
+    for _ in range(max_steps):
+        if (lam_end - lam) * np.sign(lam_end) <= 0.0:
+            return state, lam, None
+        target = amount / 2 ** depth
+        previous = np.sum(solver.m * np.abs(state.s - older.s))
+        # secant predictor along the last increment (at most twice its length)
+        ratio = min(target / previous, 2.0) if previous > 0.0 else 0.0
+        guess = (state.u + ratio * (state.u - older.u), state.s + ratio * (state.s - older.s),
+                 lam + ratio * (lam - lam_older))
+        try:
+            new, info, lam_new = solver.slip_step(state, target, affine, guess)
+        except StepFailed as err:
+            depth += 1
+            if depth > max_cuts:
+                return state, lam, (f"the slip-controlled increment at load factor "
+                                    f"{lam:.6g} failed after {max_cuts} step cuts: {err}")
+            continue
+        older, lam_older, state, lam = state, lam, new, lam_new
+        if on_step is not None:
+            on_step(lam, state, info)
+        depth = max(0, depth - 1)
+    return state, lam, (f"slip control did not reach the load factor {lam_end:g} in "
+                        f"{max_steps} increments (load factor {lam:.6g})")

@@ -151,7 +151,7 @@ class MMA:
 
     def _subsolve(self, low, upp, alpha, beta, p0, q0, P, Q, b):
         """Primal-dual Newton method for the MMA subproblem (Svanberg 2007, sec. 5)."""
-        n, m = self.n, self.m
+        m = self.m
         a0, a, c, d = self.a0, self.a, self.c, self.d
         x = 0.5 * (alpha + beta)
         y, z, lam = np.ones(m), 1.0, np.ones(m)
