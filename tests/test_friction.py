@@ -168,7 +168,7 @@ def test_slip_control_bordered_matrix_matches_finite_differences():
     state = solver.initial_state()
     state, _ = solver.step(state, *problem.loads(0.0))
     state, _ = solver.step(state, *problem.loads(0.3))
-    control = _Control(1e-5, problem._fixed_rate, problem.f_dead, problem.f_rate)
+    control = _Control(solver, 1e-5, problem._fixed_rate, problem.f_dead, problem.f_rate)
     rng = np.random.default_rng(2)
     s = state.s + 1e-5 * np.abs(rng.standard_normal(state.s.shape)) * (state.kappa > 0)
     nf = len(solver.free)
@@ -179,13 +179,13 @@ def test_slip_control_bordered_matrix_matches_finite_differences():
         lam = x[-1]
         u[solver.fixed] = lam * control.rate
         r, e = solver._evaluate(u, x[nf:-1], control.f0 + lam * control.f1, state)
-        return np.append(r, control.residual(solver, e)), e
+        return np.append(r, control.residual(e)), e
 
     x = np.concatenate((state.u[solver.free], s, [0.35]))
     _, e = extended(x)
     assert e["slip"].any() and (~e["slip"]).any()
-    J = sp.bmat([[solver._jacobian(e), control.column(solver, e)[:, None]],
-                 [control.row(solver, e)[None, :], None]]).toarray()
+    J = sp.bmat([[solver._jacobian(e), control.column(e)[:, None]],
+                 [control.row(e)[None, :], None]]).toarray()
     direction = rng.standard_normal(x.size)
     eps = 1e-9
     (rp, ep), (rm, em) = extended(x + eps * direction), extended(x - eps * direction)

@@ -17,9 +17,9 @@ written as ``Phi_i = 0`` with ``Phi_i = c ds_i`` where ``|q_i + c ds_i| <= tau_i
 ``Phi_i = q_i - sigma_i tau_i``, ``sigma_i = sign(q_i + c ds_i)``, elsewhere (slip)
 (Hueber, Stadler & Wohlmuth 2008). Newton on ``(u_free, s)`` with this active-set switch is
 semismooth Newton (a primal-dual active-set method). ``c`` (traction per length) is the
-bulk's tangential stiffness per unit interface length, capped at ``k_t``. The normal pressure ``p`` is prescribed, or the normal reaction of the
-interface constraint divided by ``m`` (then ``tau`` depends on ``u`` and the tangent is
-unsymmetric).
+bulk's tangential stiffness per unit interface length, capped at ``k_t``. The normal
+pressure ``p`` is prescribed, or the normal reaction of the interface constraint divided by
+``m`` (then ``tau`` depends on ``u`` and the tangent is unsymmetric).
 
 Energy (per converged increment, trapezoidal rule on the linear path between the states,
 exact for the quadratic ``E``): work of the external forces (applied loads and reactions)
@@ -205,17 +205,22 @@ class SlipSolver:
         ``affine = (rate, f0, f1)``: prescribed values ``lam rate`` and loads ``f0 + lam f1``;
         ``guess = (u, s, lam)`` the predictor. Returns ``(State, StepInfo, lam)``."""
         u, s, lam = guess
-        control = _Control(float(amount), *affine)
+        control = _Control(self, amount, *affine)
         return self._newton(old, u.copy(), s.copy(), None, control, float(lam))
 
     def _newton(self, old, u, s, f, control=None, lam=None):
         nf, ni = len(self.free), len(self.m)
-        if control is not None:
-            u[self.fixed] = lam * control.rate
-            f = control.f0 + lam * control.f1
-        residual, e = self._evaluate(u, s, f, old)
-        if control is not None:
-            residual = np.append(residual, control.residual(self, e))
+
+        def evaluate(u, s, f, lam):
+            """Residual (with the slip constraint under slip control), evaluation, loads."""
+            if control is not None:
+                f = control.loads(u, lam)
+            residual, e = self._evaluate(u, s, f, old)
+            if control is not None:
+                residual = np.append(residual, control.residual(e))
+            return residual, e, f
+
+        residual, e, f = evaluate(u, s, f, lam)
         previous = None
         for iteration in range(1, self.max_iterations + 1):
             scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
@@ -226,8 +231,8 @@ class SlipSolver:
             previous = active
             J = self._jacobian(e)
             if control is not None:
-                J = sp.bmat([[J, control.column(self, e)[:, None]],
-                             [control.row(self, e)[None, :], None]], format="csc")
+                J = sp.bmat([[J, control.column(e)[:, None]],
+                             [control.row(e)[None, :], None]], format="csc")
             try:
                 delta = splu(J).solve(-residual)
             except RuntimeError as err:   # singular Newton matrix (softening, free body)
@@ -238,14 +243,8 @@ class SlipSolver:
             for _ in range(6):
                 u_try, s_try = u.copy(), s + alpha * delta[nf:nf + ni]
                 u_try[self.free] += alpha * delta[:nf]
-                f_try, lam_try = f, lam
-                if control is not None:
-                    lam_try = lam + alpha * delta[-1]
-                    u_try[self.fixed] = lam_try * control.rate
-                    f_try = control.f0 + lam_try * control.f1
-                r_try, e_try = self._evaluate(u_try, s_try, f_try, old)
-                if control is not None:
-                    r_try = np.append(r_try, control.residual(self, e_try))
+                lam_try = None if control is None else lam + alpha * delta[-1]
+                r_try, e_try, f_try = evaluate(u_try, s_try, f, lam_try)
                 if best is None:
                     best = (u_try, s_try, f_try, lam_try, r_try, e_try)
                 if np.linalg.norm(r_try) < (1.0 - 1e-4 * alpha) * norm:
@@ -273,43 +272,49 @@ class SlipSolver:
         return state, info, lam
 
 
-@dataclass(frozen=True)
 class _Control:
-    """The slip constraint of a slip-controlled increment and its derivatives."""
+    """The slip constraint of a slip-controlled increment and its derivatives.
 
-    amount: float          # prescribed sum_i m_i |ds_i|
-    rate: np.ndarray       # prescribed values per unit load factor (at solver.fixed)
-    f0: np.ndarray         # loads at lam = 0
-    f1: np.ndarray         # loads per unit load factor
+    ``amount``: the prescribed ``sum_i m_i |ds_i|``; prescribed values ``lam rate`` (at
+    ``solver.fixed``) and loads ``f0 + lam f1``. What does not change within the increment
+    (the derivatives of the internal and slip forces with respect to ``lam``) is computed
+    here once."""
 
-    @staticmethod
-    def _weight(solver):
+    def __init__(self, solver, amount, rate, f0, f1):
+        self.solver = solver
+        self.amount, self.rate, self.f0, self.f1 = float(amount), rate, f0, f1
         # scales the constraint to a force (c ~ traction per unit slip), like the stick rows
-        return float(np.mean(solver.c))
+        self.weight = float(np.mean(solver.c))
+        # d(g - f)/dlam and m dq/dlam
+        self.dforce = solver.hessian_u[:, solver.fixed] @ rate - f1
+        self.dq = solver.m * (solver.dq_du[:, solver.fixed] @ rate)
 
-    def residual(self, solver, e):
-        return self._weight(solver) * (np.sum(solver.m * np.abs(e["ds"])) - self.amount)
+    def loads(self, u, lam):
+        """Set the prescribed values in ``u`` (in place) and return the loads at ``lam``."""
+        u[self.solver.fixed] = lam * self.rate
+        return self.f0 + lam * self.f1
 
-    def row(self, solver, e):
+    def residual(self, e):
+        return self.weight * (np.sum(self.solver.m * np.abs(e["ds"])) - self.amount)
+
+    def row(self, e):
         """Derivative of the constraint with respect to ``(u_free, s)``."""
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]),
                              np.where(e["slip"], e["sigma"], 0.0))
-        return np.concatenate((np.zeros(len(solver.free)),
-                               self._weight(solver) * solver.m * direction))
+        return np.concatenate((np.zeros(len(self.solver.free)),
+                               self.weight * self.solver.m * direction))
 
-    def column(self, solver, e):
+    def column(self, e):
         """Derivative of the residual with respect to the load factor."""
-        free, fixed = solver.free, solver.fixed
-        dg = solver.hessian_u[:, fixed] @ self.rate          # d(internal force)/dlam
-        du_rows = (dg - self.f1)[free]
-        slip_rows = solver.m * (solver.dq_du[:, fixed] @ self.rate)
+        solver = self.solver
+        slip_rows = self.dq
         if solver.pressure is None:
             # m tau = -mu outward (g - f)[normal]  =>  its derivative
             loaded = e["p"] > 0.0
-            dmtau = -e["mu"] * solver.outward * (dg - self.f1)[solver.normal_dofs] * loaded
+            dmtau = -e["mu"] * solver.outward * self.dforce[solver.normal_dofs] * loaded
             slip_rows = slip_rows - e["sigma"] * dmtau
         slip_rows = np.where(e["slip"], slip_rows, 0.0)
-        return np.concatenate((du_rows, slip_rows))
+        return np.concatenate((self.dforce[solver.free], slip_rows))
 
 
 def line_operators(coordinate, segments, thickness=1.0):
@@ -362,10 +367,11 @@ def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8, until=None):
 def follow_slip(solver, older, state, lam, lam_end, affine, amount, on_step=None, *,
                 max_cuts=8, max_steps=10000):
     """Continue a path under slip control from ``state`` (load factor ``lam``; ``older`` the
-    ``(state, load factor)`` converged before it, for the secant predictor) until the load factor reaches
-    ``lam_end``: each increment adds ``amount`` to ``sum_i m_i kappa_i`` (halved on failure,
-    up to ``max_cuts`` times, then grown back). ``on_step(lam, state, info)`` is called for
-    every converged increment. Returns ``(state, lam, failure)`` like :func:`follow`."""
+    ``(state, load factor)`` converged before it, for the secant predictor) until the load
+    factor reaches ``lam_end``: each increment adds ``amount`` to ``sum_i m_i kappa_i``
+    (halved on failure, up to ``max_cuts`` times, then grown back). ``on_step(lam, state,
+    info)`` is called for every converged increment. Returns ``(state, lam, failure)`` like
+    :func:`follow`."""
     older, lam_older = older
     depth = 0
     for _ in range(max_steps):
