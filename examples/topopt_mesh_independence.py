@@ -9,7 +9,12 @@ verdict; the designs of successive levels are sampled on a common 240 x 80 grid 
 difference reported. Finally the finest unstructured design is compared with the design on a
 structured quadrilateral grid of the same size.
 
-    python examples/topopt_mesh_independence.py [--out DIR] [--levels 4]
+The displacement is quadratic (P2 triangles, Q2 quadrilaterals) by default: with P1 the
+compliance converges at order about 0.4 only (P1 triangles are too stiff in bending), which
+hides the mesh-independence of the design behind the state's discretization error.
+
+    python examples/topopt_mesh_independence.py [--out DIR] [--levels 4] [--order 2]
+                                                [--max-iterations 1000]
 
 Writes ``topopt_mesh_independence.md`` and a PNG of the designs in ``DIR``.
 """
@@ -61,9 +66,10 @@ def sample(mesh, density, grid=GRID):
     return density[cells].reshape(ny, nx)
 
 
-def run(mesh):
+def run(mesh, order, max_iterations):
     start = time.perf_counter()
-    result = TopOpt(mesh, **PARAMETERS).solve()
+    result = TopOpt(mesh, **{**PARAMETERS, "order": order,
+                             "max_iterations": max_iterations}).solve()
     return result, time.perf_counter() - start
 
 
@@ -71,13 +77,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="fem_reg_out/topopt_mesh_independence")
     parser.add_argument("--levels", type=int, default=4)
+    parser.add_argument("--order", type=int, default=2, choices=(1, 2),
+                        help="polynomial order of the displacement")
+    parser.add_argument("--max-iterations", type=int, default=PARAMETERS["max_iterations"])
     args = parser.parse_args(argv)
     out = Path(args.out)
     hs = [2.0 / 2 ** k for k in range(args.levels)]
     rows, designs = [], []
     for h in hs:
         mesh = mbb_beam(h=h)
-        result, seconds = run(mesh)
+        result, seconds = run(mesh, args.order, args.max_iterations)
         designs.append(sample(mesh, result.cell_data["density"]))
         rows.append((h, mesh.nelements, result.qoi["compliance"], result.qoi["iterations"],
                      result.meta["stop"], seconds))
@@ -88,13 +97,16 @@ def main(argv=None):
     l1 = [float(np.mean(np.abs(a - b))) for a, b in zip(designs, designs[1:])]
     finest = hs[-1]
     structured_mesh = mbb_beam(h=finest, cell_type="quad", structured=True)
-    structured, seconds = run(structured_mesh)
+    structured, seconds = run(structured_mesh, args.order, args.max_iterations)
     c_structured = structured.qoi["compliance"]
     c_unstructured = rows[-1][2]
     l1_structured = float(np.mean(np.abs(
         sample(structured_mesh, structured.cell_data["density"]) - designs[-1])))
 
-    lines = ["# Topology optimization: mesh-independence (MBB, Helmholtz filter R = 3)", "",
+    independent, reason = study.verdict(0.01)
+    element = {1: "P1/Q1", 2: "P2/Q2"}[args.order]
+    lines = ["# Topology optimization: mesh-independence (MBB, Helmholtz filter R = 3, "
+             f"{element} displacement)", "",
              "| h | cells | compliance | iterations | stop | seconds | L1 to previous |",
              "|---|---|---|---|---|---|---|"]
     for k, (h, n, c, its, stop, sec) in enumerate(rows):
@@ -103,7 +115,7 @@ def main(argv=None):
     lines += ["", f"Harness on the compliance: order {study.order}, extrapolated "
               f"{study.extrapolated}, GCI (fine) {study.gci_fine}, convergence "
               f"{study.convergence}, mesh-independent at 1%: "
-              f"{'yes' if study.gci_fine is not None and study.gci_fine < 0.01 else 'no'}.",
+              f"{'yes' if independent else 'no'} ({reason}).",
               "", f"Structured quadrilaterals at h = {finest:g} ({structured_mesh.nelements} "
               f"cells): compliance {c_structured:.4f} vs unstructured {c_unstructured:.4f} "
               f"({100 * (c_structured - c_unstructured) / c_unstructured:+.2f}%); L1 "

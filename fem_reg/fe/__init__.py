@@ -3,13 +3,13 @@ norms and linear solvers."""
 
 from .elements import lagrange
 from .elasticity import (KINDS, Material, cell_stress, elasticity_form, load_form,
-                         nodal_rigid_body_modes, rigid_body_modes, von_mises)
+                         dofs_rigid_body_modes, rigid_body_modes, von_mises)
 from .forms import gradient_penalty, helmholtz, mass, tangential_gradient, tangential_penalty
 from .norms import cell_average, error_norms, interpolate, vertex_values
 from .solvers import DIRECT_LIMIT, has_pardiso, solve_constrained, solve_linear
 
 __all__ = ["lagrange", "KINDS", "Material", "cell_stress", "elasticity_form", "load_form",
-           "nodal_rigid_body_modes", "rigid_body_modes", "von_mises", "gradient_penalty",
+           "dofs_rigid_body_modes", "rigid_body_modes", "von_mises", "gradient_penalty",
            "helmholtz", "mass",
            "tangential_gradient", "tangential_penalty", "cell_average", "error_norms",
            "interpolate", "vertex_values",

@@ -117,15 +117,33 @@ def rigid_body_modes(basis):
     return _modes(basis.doflocs, basis.split_indices(), basis.N)
 
 
-def nodal_rigid_body_modes(points, nodal_dofs):
-    """Rigid-body modes of a vector P1/Q1 field from the vertex coordinates ``(dim, nv)`` and
-    the nodal DOF numbers ``(dim, nv)`` (no basis needed); returns ``(modes, names)``."""
-    nodal_dofs = np.asarray(nodal_dofs)
-    N = int(nodal_dofs.max()) + 1
-    x = np.zeros((points.shape[0], N))
-    for dofs in nodal_dofs:
-        x[:, dofs] = points
-    return _modes(x, list(nodal_dofs), N)
+def dofs_rigid_body_modes(mesh, dofs):
+    """Rigid-body modes of a vector Lagrange field of order 1 or 2 from its
+    ``skfem.assembly.Dofs`` (no basis, no quadrature); returns ``(modes, names)``.
+
+    The DOFs sit at the vertices, the edge and facet midpoints and the cell centres (the
+    images of the reference DOF points under the affine, bilinear or trilinear map), where
+    a rigid motion, being linear, is interpolated exactly.
+    """
+    dim = mesh.dim()
+    x = np.zeros((dim, dofs.N))
+    places = [(dofs.nodal_dofs, mesh.p), (dofs.facet_dofs, None), (dofs.edge_dofs, None),
+              (dofs.interior_dofs, None)]
+    entities = {1: lambda: mesh.p[:, mesh.facets].mean(axis=1),
+                2: lambda: mesh.p[:, mesh.edges].mean(axis=1),
+                3: lambda: mesh.p[:, mesh.t].mean(axis=1)}
+    components = [[] for _ in range(dim)]
+    for k, (numbers, points) in enumerate(places):
+        if numbers.size == 0:
+            continue
+        if numbers.shape[0] != dim:
+            raise ValueError("rigid-body modes need one DOF per entity and component "
+                             "(Lagrange order 1 or 2)")
+        points = entities[k]() if points is None else points
+        for c in range(dim):
+            x[:, numbers[c]] = points
+            components[c].append(numbers[c])
+    return _modes(x, [np.concatenate(c) for c in components], dofs.N)
 
 
 def _modes(x, components, N):

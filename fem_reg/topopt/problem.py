@@ -24,9 +24,9 @@ from ..atomic import atomic_path
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
                       positive, vector)
 from ..errors import FemRegError, ParameterError
-from ..fe import KINDS, Material, lagrange, load_form, nodal_rigid_body_modes
+from ..fe import KINDS, Material, dofs_rigid_body_modes, lagrange, load_form
 from ..io import Result
-from ..mesh import boundary, boundary_nodes, subdomain, vertex_at
+from ..mesh import boundary, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
 from .optimizers import MMA, oc_update
 from .stiffness import SimpStiffness, StiffnessSolver
@@ -57,6 +57,10 @@ class TopOptParameters:
 
     E, nu, kind, thickness
         Solid material; ``kind`` ``"auto"`` is plane stress in 2D and ``"3d"`` in 3D.
+    order
+        Polynomial order of the displacement (1: P1/Q1, 2: P2/Q2). The design stays one
+        value per cell. Order 2 removes most of the discretization error of the state (P1
+        triangles are too stiff in bending) at about three times the unknowns.
     Emin
         Young's modulus of void (``0 < Emin < E``), 1e-9 E in the 88-line code.
     penalty
@@ -99,6 +103,7 @@ class TopOptParameters:
     nu: float = 0.3
     kind: str = "auto"
     thickness: float = 1.0
+    order: int = 1
     Emin: float = 1e-9
     penalty: float = 3.0
     volume_fraction: float = 0.5
@@ -126,6 +131,7 @@ class TopOptParameters:
     def __post_init__(self):
         one_of("kind", self.kind, ("auto",) + KINDS)
         Material(self.E, self.nu, "3d" if self.kind == "auto" else self.kind, self.thickness)
+        integer("order", self.order, low=1, high=2)
         number("Emin", self.Emin, low=0.0, low_open=True, high=self.E, high_open=True)
         number("penalty", self.penalty, low=1.0)
         number("volume_fraction", self.volume_fraction, low=0.0, low_open=True, high=1.0)
@@ -202,9 +208,10 @@ class TopOpt:
         if (kind == "3d") != (dim == 3):
             raise ParameterError(f"kind = '{kind}' does not fit a {dim}D mesh")
         self.material = Material(p.E, p.nu, kind, p.thickness)
-        dofs = Dofs(mesh, lagrange(mesh, 1, vector=True))
-        self.nodal_dofs = dofs.nodal_dofs
-        self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=dofs)
+        self.dofs = Dofs(mesh, lagrange(mesh, p.order, vector=True))
+        self.nodal_dofs = self.dofs.nodal_dofs
+        self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=self.dofs,
+                                       order=p.order)
         self.volumes = cell_volumes(mesh)
         self.loads, self.weights = self._loads()
         self.solid, self.void = self._passive()
@@ -226,7 +233,7 @@ class TopOpt:
             self.filter = DensityFilter(mesh, p.filter_radius)
         else:
             self.filter = None
-        modes, _ = nodal_rigid_body_modes(mesh.p, self.nodal_dofs)
+        modes, _ = dofs_rigid_body_modes(mesh, self.dofs)
         self.solver = StiffnessSolver(self.stiffness.nfree, p.solver,
                                       near_null_space=modes[self.stiffness.free], dim=dim)
 
@@ -246,9 +253,9 @@ class TopOpt:
                 yield "xyz".index(letter)
 
         for name, kind in p.supports.items():
-            nodes = boundary_nodes(mesh, name)
+            on = self.dofs.get_facet_dofs(boundary(mesh, name))
             for c in components(SUPPORTS[kind], f"supports.{name}"):
-                fixed.append(nodal[c, nodes])
+                fixed.append(on.all(f"u^{c + 1}"))
         for k, item in enumerate(p.point_supports):
             node = vertex_at(mesh, item["at"], f"point_supports[{k}]")
             for c in components(item["fixed"], f"point_supports[{k}]"):

@@ -40,7 +40,7 @@ def _translates(mesh):
 
 
 class SimpStiffness:
-    """``K(s)`` on the free unknowns of a vector P1/Q1 elasticity discretization.
+    """``K(s)`` on the free unknowns of a vector Lagrange elasticity discretization.
 
     Parameters
     ----------
@@ -51,11 +51,13 @@ class SimpStiffness:
     fixed
         Constrained unknowns (homogeneous: supports).
     dofs
-        The ``skfem.assembly.Dofs`` of the vector P1/Q1 element, if the caller has them.
+        The ``skfem.assembly.Dofs`` of the vector element, if the caller has them.
+    order
+        Lagrange order of the displacement, 1 or 2.
     """
 
-    def __init__(self, mesh, material, fixed, dofs=None):
-        self.element = lagrange(mesh, 1, vector=True)
+    def __init__(self, mesh, material, fixed, dofs=None, order=1):
+        self.element = lagrange(mesh, order, vector=True)
         dofs = Dofs(mesh, self.element) if dofs is None else dofs
         self.dofs = dofs.element_dofs                             # (nb, ncells)
         self.ndofs = int(self.dofs.max()) + 1
