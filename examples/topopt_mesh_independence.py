@@ -14,7 +14,7 @@ compliance converges at order about 0.4 only (P1 triangles are too stiff in bend
 hides the mesh-independence of the design behind the state's discretization error.
 
     python examples/topopt_mesh_independence.py [--out DIR] [--levels 4] [--order 2]
-                                                [--max-iterations 1000]
+                                                [--max-iterations 2000]
 
 Writes ``topopt_mesh_independence.md`` and a PNG of the designs in ``DIR``.
 """
@@ -32,7 +32,7 @@ from fem_reg.study import grid_convergence
 from fem_reg.topopt import TopOpt
 
 PARAMETERS = {"volume_fraction": 0.5, "filter": "helmholtz", "filter_radius": 3.0,
-              "optimizer": "oc", "max_iterations": 1000, "tolerance": 0.01,
+              "optimizer": "oc", "max_iterations": 2000, "tolerance": 0.01,
               "supports": {"symmetry": "fixed_x", "support": "fixed_y"},
               "traction": {"load": [0.0, -1.0]}, "history_every": 0}
 GRID = (240, 80)
