@@ -127,19 +127,18 @@ def dofs_rigid_body_modes(mesh, dofs):
     """
     dim = mesh.dim()
     x = np.zeros((dim, dofs.N))
-    places = [(dofs.nodal_dofs, mesh.p), (dofs.facet_dofs, None), (dofs.edge_dofs, None),
-              (dofs.interior_dofs, None)]
-    entities = {1: lambda: mesh.p[:, mesh.facets].mean(axis=1),
-                2: lambda: mesh.p[:, mesh.edges].mean(axis=1),
-                3: lambda: mesh.p[:, mesh.t].mean(axis=1)}
+    places = [(dofs.nodal_dofs, lambda: mesh.p),
+              (dofs.facet_dofs, lambda: mesh.p[:, mesh.facets].mean(axis=1)),
+              (dofs.edge_dofs, lambda: mesh.p[:, mesh.edges].mean(axis=1)),
+              (dofs.interior_dofs, lambda: mesh.p[:, mesh.t].mean(axis=1))]
     components = [[] for _ in range(dim)]
-    for k, (numbers, points) in enumerate(places):
+    for numbers, where in places:
         if numbers.size == 0:
             continue
         if numbers.shape[0] != dim:
             raise ValueError("rigid-body modes need one DOF per entity and component "
                              "(Lagrange order 1 or 2)")
-        points = entities[k]() if points is None else points
+        points = where()
         for c in range(dim):
             x[:, numbers[c]] = points
             components[c].append(numbers[c])

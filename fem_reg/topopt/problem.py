@@ -210,8 +210,7 @@ class TopOpt:
         self.material = Material(p.E, p.nu, kind, p.thickness)
         self.dofs = Dofs(mesh, lagrange(mesh, p.order, vector=True))
         self.nodal_dofs = self.dofs.nodal_dofs
-        self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=self.dofs,
-                                       order=p.order)
+        self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=self.dofs)
         self.volumes = cell_volumes(mesh)
         self.loads, self.weights = self._loads()
         self.solid, self.void = self._passive()

@@ -51,14 +51,13 @@ class SimpStiffness:
     fixed
         Constrained unknowns (homogeneous: supports).
     dofs
-        The ``skfem.assembly.Dofs`` of the vector element, if the caller has them.
-    order
-        Lagrange order of the displacement, 1 or 2.
+        The ``skfem.assembly.Dofs`` of the vector Lagrange element (its element is used);
+        without them, the element of ``order`` (1 or 2).
     """
 
     def __init__(self, mesh, material, fixed, dofs=None, order=1):
-        self.element = lagrange(mesh, order, vector=True)
-        dofs = Dofs(mesh, self.element) if dofs is None else dofs
+        dofs = Dofs(mesh, lagrange(mesh, order, vector=True)) if dofs is None else dofs
+        self.element = dofs.element
         self.dofs = dofs.element_dofs                             # (nb, ncells)
         self.ndofs = int(self.dofs.max()) + 1
         nb, ncells = self.dofs.shape
