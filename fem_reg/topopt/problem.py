@@ -209,7 +209,6 @@ class TopOpt:
             raise ParameterError(f"kind = '{kind}' does not fit a {dim}D mesh")
         self.material = Material(p.E, p.nu, kind, p.thickness)
         self.dofs = Dofs(mesh, lagrange(mesh, p.order, vector=True))
-        self.nodal_dofs = self.dofs.nodal_dofs
         self.stiffness = SimpStiffness(mesh, self.material, self._fixed(), dofs=self.dofs)
         self.volumes = cell_volumes(mesh)
         self.loads, self.weights = self._loads()
@@ -239,7 +238,7 @@ class TopOpt:
     # -- set-up -------------------------------------------------------------------------
 
     def _fixed(self):
-        p, mesh, nodal = self.parameters, self.mesh, self.nodal_dofs
+        p, mesh, nodal = self.parameters, self.mesh, self.dofs.nodal_dofs
         dim = mesh.dim()
         fixed = []
 
@@ -282,7 +281,7 @@ class TopOpt:
                 force = _force(where, item["force"])
                 if force.size != dim:
                     raise ParameterError(f"{where}: {force.size} components on a {dim}D mesh")
-                F[self.nodal_dofs[:, vertex_at(mesh, item["at"], where)], j] += force
+                F[self.dofs.nodal_dofs[:, vertex_at(mesh, item["at"], where)], j] += force
         free = F[stiffness.free]
         for j, case in enumerate(cases):
             if not np.any(free[:, j]):
@@ -515,7 +514,7 @@ class TopOpt:
         for j, case in enumerate(p.load_cases()):
             u = self.stiffness.expand(last["U"][:, j])
             name = "displacement" if j == 0 else f"displacement_{case}"
-            point_data[name] = u[self.nodal_dofs].T
+            point_data[name] = u[self.dofs.nodal_dofs].T
         steps = [(float(k), Result(mesh, cell_data={"design": s[0], "filtered_density": s[1],
                                                     "density": s[2]}))
                  for k, s in zip(snapshot_its, snapshots)]
