@@ -62,6 +62,10 @@ class SlipParameters:
         (one monotonic leg only; at most ``max_steps`` increments).
     tolerance, max_newton, max_cuts
         Newton: relative residual, iterations per increment, halvings of a failing increment.
+    max_relax
+        When even the smallest increment has no equilibrium nearby (a snap of slip
+        weakening), at most this many viscous relaxation substeps find the state it jumps to
+        (0: a snap ends the run).
     history_every
         Keep every n-th converged increment for the PVD history (0: none).
     """
@@ -80,6 +84,7 @@ class SlipParameters:
     tolerance: float = 1e-10
     max_newton: int = 30
     max_cuts: int = 8
+    max_relax: int = 200
     history_every: int = 1
 
     def __post_init__(self):
@@ -104,6 +109,7 @@ class SlipParameters:
         number("tolerance", self.tolerance, low=0.0, low_open=True, high=1e-2)
         integer("max_newton", self.max_newton, low=1)
         integer("max_cuts", self.max_cuts, low=0)
+        integer("max_relax", self.max_relax, low=0)
         integer("history_every", self.history_every, low=0)
 
     @property
@@ -171,7 +177,7 @@ class _SlipProblem:
                 / max(abs(state.work), 1e-300),
                 max_slip=float(np.abs(state.s).max()) if state.s.size else 0.0,
                 slipping_nodes=info.slipping, newton_iterations=info.iterations,
-                residual=info.residual))
+                relaxation_steps=info.relaxation, residual=info.residual))
             if p.probe_at is not None and not probe and t <= 1.0 + 1e-12 \
                     and abs(lam) >= abs(p.probe_at) - 1e-12:
                 probe.update(state=state, t=t)
@@ -189,8 +195,10 @@ class _SlipProblem:
             record(0.0, state, info)
             slipped = (lambda new: bool(np.any(new.kappa > 0.0))) if p.control == "slip" \
                 else None
-            state, t_end, failure = follow(solver, state, loads, ts, record,
-                                           max_cuts=p.max_cuts, until=slipped)
+            state, t_end, failure = follow(
+                solver, state, loads, ts, record, max_cuts=p.max_cuts, until=slipped,
+                max_relax=p.max_relax,
+                response=lambda t, new: (factor(t), self.force(new)))
             if slipped is not None and failure is None and t_end < ts[-1]:
                 affine = (self._fixed_rate, self.f_dead, self.f_rate)
                 state, lam_end, failure = follow_slip(
@@ -234,7 +242,8 @@ class _SlipProblem:
         curve = {key: series[key] for key in
                  ("displacement", "force", "external_work", "elastic_energy",
                   "regularization_energy", "dissipated_energy", "energy_error",
-                  "slipping_nodes", "newton_iterations", "residual")} if rows else {}
+                  "slipping_nodes", "newton_iterations", "relaxation_steps",
+                  "residual")} if rows else {}
         meta = {"problem": self.name, "parameters": asdict(p), "dofs": int(self.K.shape[0]),
                 "interface_nodes": int(len(self.weights)), "seconds": seconds,
                 "converged": failure is None,

@@ -54,6 +54,7 @@ class StepInfo:
     iterations: int
     residual: float
     slipping: int
+    relaxation: int = 0    # viscous substeps of a jump (see SlipSolver.relax)
 
 
 class StepFailed(SolverError):
@@ -151,8 +152,10 @@ class SlipSolver:
         return (0.5 * u @ (self.K @ u), 0.5 * self.k_t * np.sum(self.m * gap ** 2),
                 0.5 * self.gamma * s @ (self.G @ s))
 
-    def _evaluate(self, u, s, f, old):
-        """Residual, the quantities the Jacobian needs, and the active set."""
+    def _evaluate(self, u, s, f, old, viscosity=0.0):
+        """Residual, the quantities the Jacobian needs, and the active set. ``viscosity``
+        (traction per length per unit slip increment) makes the flow rule viscous:
+        ``q - viscosity ds = sigma tau`` while slipping (see :meth:`relax`)."""
         g = self.internal_force(u, s)
         q = self.slip_force(u, s)
         p = self._pressure(g, f)
@@ -160,15 +163,16 @@ class SlipSolver:
         kappa = old.kappa + np.abs(ds)
         mu = self.law.mu(kappa)
         tau = mu * np.maximum(p, 0.0)
-        trial = q + self.c * ds
+        drive = q - viscosity * ds
+        trial = drive + self.c * ds
         slip = np.abs(trial) > tau
         sigma = np.sign(trial)
-        phi = np.where(slip, q - sigma * tau, self.c * ds)
+        phi = np.where(slip, drive - sigma * tau, self.c * ds)
         residual = np.concatenate(((g - f)[self.free], self.m * phi))
         return residual, dict(g=g, q=q, p=p, ds=ds, kappa=kappa, mu=mu, slip=slip,
                               sigma=sigma)
 
-    def _jacobian(self, e):
+    def _jacobian(self, e, viscosity=0.0):
         """The semismooth Newton matrix (``(u_free, s)`` ordering) at an evaluated iterate."""
         slip = e["slip"]
         S = sp.diags(slip.astype(float))
@@ -182,7 +186,7 @@ class SlipSolver:
                 @ self._normal_rows
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
         dtau_ds = self.law.slope(e["kappa"]) * np.maximum(e["p"], 0.0) * direction
-        row_s = self._slip_s - sp.diags(self.m * e["sigma"] * dtau_ds)
+        row_s = self._slip_s - sp.diags(self.m * (e["sigma"] * dtau_ds + viscosity))
         lower_u = (S @ row_u).tocsr()[:, self.free]
         lower_s = S @ row_s + T @ self._stick_s
         return sp.bmat([[self._J_uu, self._J_us], [lower_u, lower_s]], format="csc")
@@ -197,6 +201,44 @@ class SlipSolver:
         state, info, _ = self._newton(old, u, old.s.copy(), f)
         return state, info
 
+    def relax(self, old, fixed_values, f, *, max_substeps=200, growth=4.0, attempt=10):
+        """Find the equilibrium an unstable state jumps to at fixed load (a snap of slip
+        weakening: no equilibrium near ``old``), by viscous relaxation.
+
+        Each substep solves the increment with the viscous flow rule ``q - v ds = sigma tau``
+        (backward Euler in a pseudo-time of step ``eta / v``); ``v`` starts above the
+        softening and the bulk stiffness per unit length, so the substep is well posed, and is
+        divided by ``growth`` after every substep (pseudo-transient continuation: the
+        pseudo-time step grows geometrically; a substep that fails multiplies ``v`` back).
+        After each substep the inviscid increment is tried from the relaxed state with at most
+        ``attempt`` Newton iterations; the first that converges ends the jump. The jump thus
+        follows an overdamped path (a vanishing-viscosity selection, Mielke, Rossi & Savare
+        2012), and its dissipation is counted like any other. Returns ``(State, StepInfo)``
+        with ``info.relaxation`` the number of substeps; raises :class:`StepFailed`."""
+        p = old.p if self.pressure is None else self.pressure
+        soft = float(np.max(np.abs(self.law.slope(np.zeros(1))))) * float(np.max(p, initial=0.0))
+        start = viscosity = 4.0 * (float(np.max(self.c)) + soft)
+        state, n = old, 0
+        for n in range(1, max_substeps + 1):
+            u = state.u.copy()
+            u[self.fixed] = fixed_values
+            try:
+                state, _, _ = self._newton(state, u, state.s.copy(), f, viscosity=viscosity)
+            except StepFailed:
+                if viscosity >= 1e6 * start:
+                    break
+                viscosity *= growth ** 2                   # too little viscosity
+                continue
+            u = state.u.copy()
+            try:
+                new, info, _ = self._newton(state, u, state.s.copy(), f, iterations=attempt)
+            except StepFailed:
+                viscosity /= growth
+                continue
+            info.relaxation = n
+            return new, info
+        raise StepFailed(f"no equilibrium after {n} viscous relaxation substeps")
+
     def slip_step(self, old, amount, affine, guess):
         """Slip-controlled increment: the load factor ``lam`` is an unknown and the increment
         of accumulated slip is prescribed, ``sum_i m_i |ds_i| = amount`` (a dissipation-type
@@ -208,20 +250,21 @@ class SlipSolver:
         control = _Control(self, amount, *affine)
         return self._newton(old, u.copy(), s.copy(), None, control, float(lam))
 
-    def _newton(self, old, u, s, f, control=None, lam=None):
+    def _newton(self, old, u, s, f, control=None, lam=None, viscosity=0.0, iterations=None):
         nf, ni = len(self.free), len(self.m)
 
         def evaluate(u, s, f, lam):
             """Residual (with the slip constraint under slip control), evaluation, loads."""
             if control is not None:
                 f = control.loads(u, lam)
-            residual, e = self._evaluate(u, s, f, old)
+            residual, e = self._evaluate(u, s, f, old, viscosity)
             if control is not None:
                 residual = np.append(residual, control.residual(e))
             return residual, e, f
 
         residual, e, f = evaluate(u, s, f, lam)
-        for iteration in range(1, self.max_iterations + 1):
+        limit = iterations or self.max_iterations
+        for iteration in range(1, limit + 1):
             scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
             norm = np.linalg.norm(residual)
             # the residual is evaluated with the active set of the iterate itself, so a small
@@ -229,7 +272,7 @@ class SlipSolver:
             # at round-off level from one iteration to the next)
             if norm <= self.tolerance * scale:
                 break
-            J = self._jacobian(e)
+            J = self._jacobian(e, viscosity)
             if control is not None:
                 J = sp.bmat([[J, control.column(e)[:, None]],
                              [control.row(e)[None, :], None]], format="csc")
@@ -253,13 +296,13 @@ class SlipSolver:
                 alpha *= 0.5
             u, s, f, lam, residual, e = best
         else:
-            raise StepFailed(f"Newton did not converge in {self.max_iterations} iterations "
+            raise StepFailed(f"Newton did not converge in {limit} iterations "
                              f"(residual {norm / scale:.2e} relative)")
         # stick nodes keep their slip exactly (the linear solve leaves round-off there, which
         # would count as slip in kappa and the slip zone)
         if not np.array_equal(s[~e["slip"]], old.s[~e["slip"]]):
             s = np.where(e["slip"], s, old.s)
-            residual, e = self._evaluate(u, s, f, old)
+            residual, e = self._evaluate(u, s, f, old, viscosity)
         external = f.copy()
         external[self.fixed] = e["g"][self.fixed]
         du, ds = u - old.u, s - old.s
@@ -334,33 +377,57 @@ def line_operators(coordinate, segments, thickness=1.0):
     return m, G
 
 
-def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8, until=None):
+def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8, until=None, response=None,
+           max_relax=200):
     """Walk the path parameters ``ts`` (increasing) from ``state``; ``loads(t)`` gives
     ``(fixed_values, f)``. An increment that fails is halved, up to ``max_cuts`` times; after
-    a success the increment grows back. ``on_step(t, state, info)`` is called for every
-    converged increment; the walk ends early after an increment whose state satisfies
-    ``until(state)``. Returns ``(state, t, failure)``: the last converged state, its path
-    parameter, and ``None`` or the message of the increment that could not be solved."""
+    a success the increment grows back. When even the smallest increment has no equilibrium
+    nearby (a snap), the state it jumps to is found by :meth:`SlipSolver.relax` (at most
+    ``max_relax`` substeps; 0: the walk stops there).
+
+    ``response(t, state)`` gives ``(load factor, force)``: an increment in which the force
+    turns from rising to falling (a peak, often the onset of a snap) is halved too, so the
+    peak is located to ``1 / 2**max_cuts`` of the nominal increment.
+
+    ``on_step(t, state, info)`` is called for every converged increment; the walk ends early
+    after an increment whose state satisfies ``until(state)``. Returns ``(state, t,
+    failure)``: the last converged state, its path parameter, and ``None`` or the message of
+    the increment that could not be solved."""
     t = ts[0]
+    rising, before = False, None if response is None else response(t, state)
     for target in ts[1:]:
         nominal = target - t
         depth = 0
         while t < target - 1e-12 * max(1.0, abs(target)):
             t_next = min(target, t + nominal / 2 ** depth)
             try:
-                state, info = solver.step(state, *loads(t_next))
+                new, info = solver.step(state, *loads(t_next))
             except StepFailed as err:
                 depth += 1
-                if depth > max_cuts:
-                    return state, t, (f"the increment to t = {t_next:.6g} failed after "
-                                      f"{max_cuts} step cuts: {err}")
-                continue
-            t = t_next
+                if depth <= max_cuts:
+                    continue
+                failed = f"the increment to t = {t_next:.6g} failed after {max_cuts} step cuts"
+                if not max_relax:
+                    return state, t, f"{failed}: {err}"
+                # no equilibrium near the last state however small the increment: a jump
+                try:
+                    new, info = solver.relax(state, *loads(t_next), max_substeps=max_relax)
+                except StepFailed as relax_err:
+                    return state, t, f"{failed} ({err}) and {relax_err}"
+            if response is not None:
+                after = response(t_next, new)
+                change = (after[1] - before[1]) * np.sign(after[0] - before[0])
+                flat = abs(change) <= 1e-9 * max(abs(after[1]), abs(before[1]))
+                if rising and change < 0.0 and not flat and depth < max_cuts:
+                    depth += 1                  # a peak inside the increment: locate it
+                    continue
+                rising, before = (rising if flat else change > 0.0), after
+            state, t = new, t_next
             if on_step is not None:
                 on_step(t, state, info)
             if until is not None and until(state):
                 return state, t, None
-            depth = max(0, depth - 1)
+            depth = max(0, min(depth, max_cuts) - 1)
     return state, t, None
 
 
