@@ -206,10 +206,11 @@ class SlipSolver:
         weakening: no equilibrium near ``old``), by viscous relaxation.
 
         Each substep solves the increment with the viscous flow rule ``q - v ds = sigma tau``
-        (backward Euler in a pseudo-time of step ``eta / v``); ``v`` starts above the
-        softening and the bulk stiffness per unit length, so the substep is well posed, and is
-        divided by ``growth`` after every substep (pseudo-transient continuation: the
-        pseudo-time step grows geometrically; a substep that fails multiplies ``v`` back).
+        (backward Euler in a pseudo-time whose step is inversely proportional to ``v``); ``v``
+        starts above the softening and the bulk stiffness per unit length, so the substep is
+        well posed, and is divided by ``growth`` after every substep (pseudo-transient
+        continuation: the pseudo-time step grows geometrically; a substep that fails
+        multiplies ``v`` by ``growth**2``).
         After each substep the inviscid increment is tried from the relaxed state with at most
         ``attempt`` Newton iterations; the first that converges ends the jump. The jump thus
         follows an overdamped path (a vanishing-viscosity selection, Mielke, Rossi & Savare
