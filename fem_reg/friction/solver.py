@@ -192,13 +192,15 @@ class SlipSolver:
         return sp.bmat([[self._J_uu, self._J_us], [lower_u, lower_s]], format="csc")
 
     # -- one load increment ---------------------------------------------------------------
-    def step(self, old, fixed_values, f):
+    def step(self, old, fixed_values, f, *, viscosity=0.0, iterations=None):
         """Solve the increment from the converged state ``old`` to prescribed values
         ``fixed_values`` (at ``self.fixed``) and loads ``f``. Returns ``(State, StepInfo)``;
-        raises :class:`StepFailed` when Newton does not converge."""
+        raises :class:`StepFailed` when Newton does not converge (in ``iterations``, default
+        ``max_iterations``). ``viscosity``: the viscous flow rule of :meth:`relax`."""
         u = old.u.copy()
         u[self.fixed] = fixed_values
-        state, info, _ = self._newton(old, u, old.s.copy(), f)
+        state, info, _ = self._newton(old, u, old.s.copy(), f, viscosity=viscosity,
+                                      iterations=iterations)
         return state, info
 
     def relax(self, old, fixed_values, f, *, max_substeps=200, growth=4.0, attempt=10):
@@ -221,18 +223,15 @@ class SlipSolver:
         start = viscosity = 4.0 * (float(np.max(self.c)) + soft)
         state, n = old, 0
         for n in range(1, max_substeps + 1):
-            u = state.u.copy()
-            u[self.fixed] = fixed_values
             try:
-                state, _, _ = self._newton(state, u, state.s.copy(), f, viscosity=viscosity)
+                state, _ = self.step(state, fixed_values, f, viscosity=viscosity)
             except StepFailed:
                 if viscosity >= 1e6 * start:
                     break
                 viscosity *= growth ** 2                   # too little viscosity
                 continue
-            u = state.u.copy()
             try:
-                new, info, _ = self._newton(state, u, state.s.copy(), f, iterations=attempt)
+                new, info = self.step(state, fixed_values, f, iterations=attempt)
             except StepFailed:
                 viscosity /= growth
                 continue
