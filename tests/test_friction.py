@@ -136,7 +136,7 @@ def test_newton_matrix_matches_finite_differences(pressure):
     state, _ = solver.step(state, *problem.loads(0.0))
     state, _ = solver.step(state, *problem.loads(0.3))
     fixed, f = problem.loads(0.35)
-    u = state.u.copy()
+    u, f = solver.local(state.u), solver.reduce(f)       # the condensed (interface) system
     u[solver.fixed] = fixed
     rng = np.random.default_rng(1)
     s = state.s + 1e-5 * np.abs(rng.standard_normal(state.s.shape)) * (state.kappa > 0)
@@ -158,6 +158,30 @@ def test_newton_matrix_matches_finite_differences(pressure):
         assert not np.allclose(J, J.T)          # the pressure coupling is in the matrix
 
 
+def test_condensed_bulk_gives_the_full_solution():
+    """Newton on the interface DOFs with the bulk condensed out (the default) reaches the
+    state of Newton on all DOFs: displacement everywhere, slip, reactions, energies."""
+    problem = _block(h=0.1, D_c=0.01, gamma=0.02, load_path=[0.6, 0.2], steps=6)
+    loads = [problem.loads(t) for t in (0.0, 0.3, 0.6, 0.2)]
+    states = []
+    for condense in (True, False):
+        solver = problem.solver(condense=condense)
+        assert (solver.bulk is not None) == condense
+        state = solver.initial_state()
+        for fixed, f in loads:
+            state, _ = solver.step(state, fixed, f)
+        states.append(state)
+    reduced, full = states
+    assert np.count_nonzero(full.kappa) > 2          # the path slipped, then reversed
+    assert len(problem.solver().keep) < problem.K.shape[0] / 3
+    scale = np.abs(full.u).max()
+    assert np.abs(reduced.u - full.u).max() <= 1e-9 * scale
+    assert np.abs(reduced.s - full.s).max() <= 1e-9 * np.abs(full.s).max()
+    assert np.abs(reduced.external - full.external).max() <= 1e-9 * np.abs(full.external).max()
+    assert reduced.work == pytest.approx(full.work, rel=1e-9)
+    assert reduced.dissipation == pytest.approx(full.dissipation, rel=1e-9)
+
+
 def test_slip_control_bordered_matrix_matches_finite_differences():
     """Slip control: the Newton matrix bordered by the load-factor column and the slip
     constraint row equals central differences of the extended residual (computed pressure,
@@ -174,14 +198,14 @@ def test_slip_control_bordered_matrix_matches_finite_differences():
     nf = len(solver.free)
 
     def extended(x):
-        u = state.u.copy()
+        u = solver.local(state.u)
         u[solver.free] = x[:nf]
         lam = x[-1]
         u[solver.fixed] = lam * control.rate
         r, e = solver._evaluate(u, x[nf:-1], control.f0 + lam * control.f1, state)
         return np.append(r, control.residual(e)), e
 
-    x = np.concatenate((state.u[solver.free], s, [0.35]))
+    x = np.concatenate((solver.local(state.u)[solver.free], s, [0.35]))
     _, e = extended(x)
     assert e["slip"].any() and (~e["slip"]).any()
     J = sp.bmat([[solver._jacobian(e), control.column(e)[:, None]],

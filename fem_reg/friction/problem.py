@@ -143,12 +143,13 @@ class _SlipProblem:
         self.parameters = parameters(self.Parameters, values, self.name)
         self._build()
 
-    def solver(self):
+    def solver(self, condense=True):
+        """The algebraic problem; ``condense=False`` iterates on all DOFs (same solution)."""
         p = self.parameters
         return SlipSolver(self.K, self.B, self.weights, self.G, self.fixed, p.law, p.k_t,
                           p.gamma, pressure=self.pressure, normal_dofs=self.normal_dofs,
                           outward=self.outward, tolerance=p.tolerance,
-                          max_iterations=p.max_newton)
+                          max_iterations=p.max_newton, condense=condense)
 
     def solve(self, progress=None):
         """Follow the load path. A failed increment ends the run: the Result holds every

@@ -24,15 +24,21 @@ pressure ``p`` is prescribed, or the normal reaction of the interface constraint
 Energy (per converged increment, trapezoidal rule on the linear path between the states,
 exact for the quadratic ``E``): work of the external forces (applied loads and reactions)
 ``= Delta E + sum m q . ds`` up to the equilibrium residual.
+
+The bulk is linear, so Newton iterates on the DOFs the interface law and the prescribed values
+touch: the rest is condensed out once per mesh (:class:`fem_reg.fe.condense.Condensation`,
+exact), and every converged state is lifted back to the full displacement.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from ..errors import SolverError
+from ..fe.condense import Condensation
 
 
 @dataclass(frozen=True)
@@ -83,33 +89,50 @@ class SlipSolver:
     pressure
         Prescribed normal pressure per node (array), or ``None``: the reaction of the normal
         DOFs ``normal_dofs`` (prescribed) along ``-outward`` divided by ``m``.
+    condense
+        Iterate on the retained DOFs only (interface, prescribed), the rest of the linear
+        bulk condensed out once; ``False``: Newton on all DOFs (same solution).
+
+    States (``State.u``, ``State.external``) are full vectors. Inside an increment the
+    displacement and the loads are *local*: restricted to the retained DOFs ``keep``
+    (:meth:`local`, :meth:`reduce`), and ``fixed``, ``free``, ``B``, ``normal_dofs`` index them.
     """
 
     def __init__(self, K, B, weights, G, fixed, law, k_t, gamma, *, pressure=None,
-                 normal_dofs=None, outward=None, tolerance=1e-10, max_iterations=30):
-        self.K = sp.csr_matrix(K)
-        self.B = sp.csr_matrix(B)
+                 normal_dofs=None, outward=None, tolerance=1e-10, max_iterations=30,
+                 condense=True):
+        self.K = sp.csr_matrix(K)                    # full: energies
+        self.B_full = sp.csr_matrix(B)
         self.m = np.asarray(weights, dtype=np.float64)
         self.G = sp.csr_matrix(G)
         n = self.K.shape[0]
         self.n = n
-        self.fixed = np.unique(np.asarray(fixed, dtype=np.int64))
-        self.free = np.setdiff1d(np.arange(n), self.fixed)
+        fixed = np.unique(np.asarray(fixed, dtype=np.int64))
         self.law, self.k_t, self.gamma = law, float(k_t), float(gamma)
         # the active-set constant: the bulk's tangential stiffness per unit length at each
         # node (about E/h), not k_t, which cycles between stick and slip sets when the stick
         # is stiff (k_t >> E/h) and the slip reverses
-        self.c = np.minimum(self.k_t, np.abs(self.B @ self.K.diagonal()) / self.m)
+        self.c = np.minimum(self.k_t, np.abs(self.B_full @ self.K.diagonal()) / self.m)
         self.tolerance, self.max_iterations = tolerance, max_iterations
+        normal = np.asarray(normal_dofs if pressure is None else [], dtype=np.int64)
+        keep = np.unique(np.concatenate((fixed, self.B_full.indices, normal)))
+        self.bulk = Condensation(self.K, keep) if condense and len(keep) < n else None
+        self.keep = keep if self.bulk is not None else np.arange(n)
+        local = np.full(n, -1)
+        local[self.keep] = np.arange(len(self.keep))
+        self.fixed = local[fixed]
+        self.free = np.setdiff1d(np.arange(len(self.keep)), self.fixed)
+        self.B = self.B_full[:, self.keep]
+        K_local = self.K if self.bulk is None else sp.csr_matrix(self.bulk.matrix)
         if pressure is None:
-            self.normal_dofs = np.asarray(normal_dofs, dtype=np.int64)
+            self.normal_dofs = local[normal]
             self.outward = np.asarray(outward, dtype=np.float64)
             self.pressure = None
         else:
             self.pressure = np.broadcast_to(np.asarray(pressure, dtype=np.float64),
                                             self.m.shape).copy()
         M = sp.diags(self.m)
-        self.hessian_u = (self.K + self.k_t * self.B.T @ M @ self.B).tocsr()
+        self.hessian_u = (K_local + self.k_t * self.B.T @ M @ self.B).tocsr()
         self.hessian_us = (-self.k_t * self.B.T @ M).tocsr()
         self.dq_du = (self.k_t * self.B).tocsr()
         self.dq_ds = (-self.k_t * sp.identity(len(self.m)) - self.gamma
@@ -127,14 +150,23 @@ class SlipSolver:
 
     # -- pieces -------------------------------------------------------------------------
     def initial_state(self):
-        ni = len(self.m)
+        ni, nk = len(self.m), len(self.keep)
         zero = np.zeros(ni)
         return State(u=np.zeros(self.n), s=zero, kappa=zero, q=zero,
-                     p=self._pressure(np.zeros(self.n), np.zeros(self.n)),
+                     p=self._pressure(np.zeros(nk), np.zeros(nk)),
                      external=np.zeros(self.n))
 
+    def local(self, u):
+        """The retained entries of a full displacement (a copy)."""
+        return np.array(u, dtype=np.float64)[self.keep]
+
+    def reduce(self, f):
+        """The local load of a full load vector (condensed, when the bulk is)."""
+        f = np.asarray(f, dtype=np.float64)
+        return f.copy() if self.bulk is None else self.bulk.load(f)
+
     def internal_force(self, u, s):
-        """``dE/du`` over all DOFs."""
+        """``dE/du`` over the local DOFs."""
         return self.hessian_u @ u + self.hessian_us @ s
 
     def slip_force(self, u, s):
@@ -147,8 +179,9 @@ class SlipSolver:
         return -self.outward * (g - f)[self.normal_dofs] / self.m
 
     def energies(self, u, s):
-        """``(bulk elastic, interface elastic, regularization)`` stored energies."""
-        gap = self.B @ u - s
+        """``(bulk elastic, interface elastic, regularization)`` stored energies of a full
+        displacement ``u``."""
+        gap = self.B_full @ u - s
         return (0.5 * u @ (self.K @ u), 0.5 * self.k_t * np.sum(self.m * gap ** 2),
                 0.5 * self.gamma * s @ (self.G @ s))
 
@@ -194,14 +227,15 @@ class SlipSolver:
     # -- one load increment ---------------------------------------------------------------
     def step(self, old, fixed_values, f, *, viscosity=0.0, iterations=None):
         """Solve the increment from the converged state ``old`` to prescribed values
-        ``fixed_values`` (at ``self.fixed``) and loads ``f``. Returns ``(State, StepInfo)``;
-        raises :class:`StepFailed` when Newton does not converge (in ``iterations``, default
-        ``max_iterations``). ``viscosity``: the viscous flow rule of :meth:`relax`."""
-        u = old.u.copy()
+        ``fixed_values`` (at ``self.fixed``) and full loads ``f``. Returns ``(State,
+        StepInfo)``; raises :class:`StepFailed` when Newton does not converge (in
+        ``iterations``, default ``max_iterations``). ``viscosity``: the viscous flow rule of
+        :meth:`relax`."""
+        u = self.local(old.u)
         u[self.fixed] = fixed_values
-        state, info, _ = self._newton(old, u, old.s.copy(), f, viscosity=viscosity,
-                                      iterations=iterations)
-        return state, info
+        u, s, e, f_local, info, _ = self._newton(old, u, old.s.copy(), self.reduce(f),
+                                                 viscosity=viscosity, iterations=iterations)
+        return self._state(old, u, s, e, f_local, f), info
 
     def relax(self, old, fixed_values, f, *, max_substeps=200, growth=4.0, attempt=10):
         """Find the equilibrium an unstable state jumps to at fixed load (a snap of slip
@@ -248,7 +282,9 @@ class SlipSolver:
         ``guess = (u, s, lam)`` the predictor. Returns ``(State, StepInfo, lam)``."""
         u, s, lam = guess
         control = _Control(self, amount, *affine)
-        return self._newton(old, u.copy(), s.copy(), None, control, float(lam))
+        u, s, e, f_local, info, lam = self._newton(old, self.local(u), s.copy(), None, control,
+                                                   float(lam))
+        return self._state(old, u, s, e, f_local, control.full_loads(lam)), info, lam
 
     def _newton(self, old, u, s, f, control=None, lam=None, viscosity=0.0, iterations=None):
         nf, ni = len(self.free), len(self.m)
@@ -276,10 +312,7 @@ class SlipSolver:
             if control is not None:
                 J = sp.bmat([[J, control.column(e)[:, None]],
                              [control.row(e)[None, :], None]], format="csc")
-            try:
-                delta = splu(J).solve(-residual)
-            except RuntimeError as err:   # singular Newton matrix (softening, free body)
-                raise StepFailed(f"singular Newton matrix ({err})") from None
+            delta = self._solve(J, -residual)
             # line search on |residual| (full step when it does not help: the active-set
             # update is what converges a piecewise-linear problem)
             alpha, best = 1.0, None
@@ -303,39 +336,59 @@ class SlipSolver:
         if not np.array_equal(s[~e["slip"]], old.s[~e["slip"]]):
             s = np.where(e["slip"], s, old.s)
             residual, e = self._evaluate(u, s, f, old, viscosity)
-        external = f.copy()
-        external[self.fixed] = e["g"][self.fixed]
-        du, ds = u - old.u, s - old.s
-        work = old.work + 0.5 * (old.external + external) @ du
-        dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * ds)
-        state = State(u=u, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external,
-                      work=work, dissipation=dissipation)
         info = StepInfo(iterations=iteration - 1, residual=float(norm / scale),
                         slipping=int(np.count_nonzero(e["slip"])))
-        return state, info, lam
+        return u, s, e, f, info, lam
+
+    def _solve(self, J, rhs):
+        """One Newton correction; dense LU when the condensed bulk made the matrix dense."""
+        try:
+            if self.bulk is not None:
+                return sla.lu_solve(sla.lu_factor(J.toarray(), check_finite=False), rhs,
+                                    check_finite=False)
+            return splu(J).solve(rhs)
+        except (RuntimeError, sla.LinAlgError) as err:   # singular (softening, free body)
+            raise StepFailed(f"singular Newton matrix ({err})") from None
+
+    def _state(self, old, u, s, e, f_local, f):
+        """The converged State from the local solution: the full displacement, the external
+        forces (loads, and the reactions at the prescribed DOFs), work and dissipation."""
+        u_full = u if self.bulk is None else self.bulk.lift(u, f)
+        external = np.array(f, dtype=np.float64)
+        external[self.keep[self.fixed]] += (e["g"] - f_local)[self.fixed]
+        work = old.work + 0.5 * (old.external + external) @ (u_full - old.u)
+        dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * (s - old.s))
+        return State(u=u_full, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external,
+                     work=work, dissipation=dissipation)
 
 
 class _Control:
     """The slip constraint of a slip-controlled increment and its derivatives.
 
     ``amount``: the prescribed ``sum_i m_i |ds_i|``; prescribed values ``lam rate`` (at
-    ``solver.fixed``) and loads ``f0 + lam f1``. What does not change within the increment
-    (the derivatives of the internal and slip forces with respect to ``lam``) is computed
-    here once."""
+    ``solver.fixed``) and full loads ``f0 + lam f1`` (``self.f0``, ``self.f1``: their local
+    parts). What does not change within the increment (the derivatives of the internal and
+    slip forces with respect to ``lam``) is computed here once."""
 
     def __init__(self, solver, amount, rate, f0, f1):
         self.solver = solver
-        self.amount, self.rate, self.f0, self.f1 = float(amount), rate, f0, f1
+        self.amount, self.rate = float(amount), rate
+        self._full = (np.asarray(f0, dtype=np.float64), np.asarray(f1, dtype=np.float64))
+        self.f0, self.f1 = solver.reduce(f0), solver.reduce(f1)
         # scales the constraint to a force (c ~ traction per unit slip), like the stick rows
         self.weight = float(np.mean(solver.c))
         # d(g - f)/dlam and m dq/dlam
-        self.dforce = solver.hessian_u[:, solver.fixed] @ rate - f1
+        self.dforce = solver.hessian_u[:, solver.fixed] @ rate - self.f1
         self.dq = solver.m * (solver.dq_du[:, solver.fixed] @ rate)
 
     def loads(self, u, lam):
-        """Set the prescribed values in ``u`` (in place) and return the loads at ``lam``."""
+        """Set the prescribed values in ``u`` (in place) and return the local loads at
+        ``lam``."""
         u[self.solver.fixed] = lam * self.rate
         return self.f0 + lam * self.f1
+
+    def full_loads(self, lam):
+        return self._full[0] + lam * self._full[1]
 
     def residual(self, e):
         return self.weight * (np.sum(self.solver.m * np.abs(e["ds"])) - self.amount)
