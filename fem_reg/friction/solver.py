@@ -147,6 +147,14 @@ class SlipSolver:
         self._stick_s = sp.diags(self.m * self.c)
         if self.pressure is None:
             self._normal_rows = self.hessian_u[self.normal_dofs]
+        # the condensed system is small and dense: numpy arrays (scipy.sparse's per-call
+        # overhead on small matrices was most of the time of a step)
+        self.dense = self.bulk is not None
+        if self.dense:
+            for name in ("hessian_u", "hessian_us", "dq_du", "dq_ds", "_J_uu", "_J_us",
+                         "_slip_u", "_slip_s") + (("_normal_rows",) if pressure is None
+                                                  else ()):
+                setattr(self, name, getattr(self, name).toarray())
 
     # -- pieces -------------------------------------------------------------------------
     def initial_state(self):
@@ -206,23 +214,36 @@ class SlipSolver:
                               sigma=sigma)
 
     def _jacobian(self, e, viscosity=0.0):
-        """The semismooth Newton matrix (``(u_free, s)`` ordering) at an evaluated iterate."""
+        """The semismooth Newton matrix (``(u_free, s)`` ordering) at an evaluated iterate:
+        a numpy array when the bulk is condensed, else sparse."""
         slip = e["slip"]
-        S = sp.diags(slip.astype(float))
-        T = sp.diags((~slip).astype(float))
         # slip rows: m (dq - sigma dtau), stick rows: m c ds
-        row_u = self._slip_u
-        if self.pressure is None:
-            loaded = (e["p"] > 0.0).astype(float)
-            # tau = mu p, p = -outward (g - f)[normal] / m  =>  m dtau/du = -mu outward K[normal]
-            row_u = row_u + sp.diags(e["sigma"] * e["mu"] * self.outward * loaded) \
-                @ self._normal_rows
+        # tau = mu p, p = -outward (g - f)[normal] / m  =>  m dtau/du = -mu outward K[normal]
+        pressure_rows = None if self.pressure is not None else \
+            e["sigma"] * e["mu"] * self.outward * (e["p"] > 0.0)
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
         dtau_ds = self.law.slope(e["kappa"]) * np.maximum(e["p"], 0.0) * direction
-        row_s = self._slip_s - sp.diags(self.m * (e["sigma"] * dtau_ds + viscosity))
+        diagonal = self.m * (e["sigma"] * dtau_ds + viscosity)
+        if self.dense:
+            row_u = self._slip_u if pressure_rows is None else \
+                self._slip_u + pressure_rows[:, None] * self._normal_rows
+            lower_u = slip[:, None] * row_u[:, self.free]
+            lower_s = slip[:, None] * (self._slip_s - np.diag(diagonal)) \
+                + np.diag(np.where(slip, 0.0, self.m * self.c))
+            return np.block([[self._J_uu, self._J_us], [lower_u, lower_s]])
+        S = sp.diags(slip.astype(float))
+        T = sp.diags((~slip).astype(float))
+        row_u = self._slip_u if pressure_rows is None else \
+            self._slip_u + sp.diags(pressure_rows) @ self._normal_rows
         lower_u = (S @ row_u).tocsr()[:, self.free]
-        lower_s = S @ row_s + T @ self._stick_s
+        lower_s = S @ (self._slip_s - sp.diags(diagonal)) + T @ self._stick_s
         return sp.bmat([[self._J_uu, self._J_us], [lower_u, lower_s]], format="csc")
+
+    def bordered(self, J, column, row):
+        """``[[J, column], [row, 0]]`` in ``J``'s format (slip control)."""
+        if self.dense:
+            return np.block([[J, column[:, None]], [row[None, :], np.zeros((1, 1))]])
+        return sp.bmat([[J, column[:, None]], [row[None, :], None]], format="csc")
 
     # -- one load increment ---------------------------------------------------------------
     def step(self, old, fixed_values, f, *, viscosity=0.0, iterations=None):
@@ -310,8 +331,7 @@ class SlipSolver:
                 break
             J = self._jacobian(e, viscosity)
             if control is not None:
-                J = sp.bmat([[J, control.column(e)[:, None]],
-                             [control.row(e)[None, :], None]], format="csc")
+                J = self.bordered(J, control.column(e), control.row(e))
             delta = self._solve(J, -residual)
             # line search on |residual| (full step when it does not help: the active-set
             # update is what converges a piecewise-linear problem)
@@ -341,10 +361,10 @@ class SlipSolver:
         return u, s, e, f, info, lam
 
     def _solve(self, J, rhs):
-        """One Newton correction; dense LU when the condensed bulk made the matrix dense."""
+        """One Newton correction (dense LU for the condensed system, else SuperLU)."""
         try:
-            if self.bulk is not None:
-                return sla.lu_solve(sla.lu_factor(J.toarray(), check_finite=False), rhs,
+            if self.dense:
+                return sla.lu_solve(sla.lu_factor(J, check_finite=False), rhs,
                                     check_finite=False)
             return splu(J).solve(rhs)
         except (RuntimeError, sla.LinAlgError) as err:   # singular (softening, free body)
