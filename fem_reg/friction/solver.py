@@ -40,6 +40,8 @@ from scipy.sparse.linalg import splu
 from ..errors import SolverError
 from ..fe.condense import Condensation
 
+STAGNATION = 8      # Newton iterations without a better residual before giving up
+
 
 @dataclass(frozen=True)
 class State:
@@ -155,6 +157,11 @@ class SlipSolver:
                          "_slip_u", "_slip_s") + (("_normal_rows",) if pressure is None
                                                   else ()):
                 setattr(self, name, getattr(self, name).toarray())
+            self._slip_u_free = self._slip_u[:, self.free]
+            if pressure is None:
+                self._normal_rows_free = self._normal_rows[:, self.free]
+            self._J_uu_inv = np.linalg.inv(self._J_uu)
+            self._Y = self._J_uu_inv @ self._J_us
 
     # -- pieces -------------------------------------------------------------------------
     def initial_state(self):
@@ -193,16 +200,18 @@ class SlipSolver:
         return (0.5 * u @ (self.K @ u), 0.5 * self.k_t * np.sum(self.m * gap ** 2),
                 0.5 * self.gamma * s @ (self.G @ s))
 
-    def _evaluate(self, u, s, f, old, viscosity=0.0):
+    def _evaluate(self, u, s, f, old, viscosity=0.0, law=None):
         """Residual, the quantities the Jacobian needs, and the active set. ``viscosity``
         (traction per length per unit slip increment) makes the flow rule viscous:
-        ``q - viscosity ds = sigma tau`` while slipping (see :meth:`relax`)."""
+        ``q - viscosity ds = sigma tau`` while slipping (see :meth:`relax`); ``law`` replaces
+        the friction law (see :meth:`_jump`)."""
+        law = self.law if law is None else law
         g = self.internal_force(u, s)
         q = self.slip_force(u, s)
         p = self._pressure(g, f)
         ds = s - old.s
         kappa = old.kappa + np.abs(ds)
-        mu = self.law.mu(kappa)
+        mu = law.mu(kappa)
         tau = mu * np.maximum(p, 0.0)
         drive = q - viscosity * ds
         trial = drive + self.c * ds
@@ -211,7 +220,34 @@ class SlipSolver:
         phi = np.where(slip, drive - sigma * tau, self.c * ds)
         residual = np.concatenate(((g - f)[self.free], self.m * phi))
         return residual, dict(g=g, q=q, p=p, ds=ds, kappa=kappa, mu=mu, slip=slip,
-                              sigma=sigma)
+                              sigma=sigma, slope=law.slope(kappa))
+
+    def _lower_blocks(self, e, pressure_rows, diagonal):
+        """Dense slip/stick rows of the Newton matrix: over ``u_free`` and over ``s``."""
+        slip = e["slip"]
+        row_u = self._slip_u_free if pressure_rows is None else \
+            self._slip_u_free + pressure_rows[:, None] * self._normal_rows_free
+        lower_u = slip[:, None] * row_u
+        lower_s = slip[:, None] * (self._slip_s - np.diag(diagonal)) \
+            + np.diag(np.where(slip, 0.0, self.m * self.c))
+        return lower_u, lower_s
+
+    def _correction(self, e, residual, viscosity=0.0):
+        """Newton correction of the dense system by its Schur complement on the slip:
+        ``J_uu`` is constant, so ``J_uu^-1`` and ``J_uu^-1 J_us`` are computed once, and each
+        iteration factors a matrix of the interface size only."""
+        pressure_rows = None if self.pressure is not None else \
+            e["sigma"] * e["mu"] * self.outward * (e["p"] > 0.0)
+        direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
+        diagonal = self.m * (e["sigma"] * e["slope"] * np.maximum(e["p"], 0.0) * direction
+                             + viscosity)
+        lower_u, A = self._lower_blocks(e, pressure_rows, diagonal)
+        nf, slip = len(self.free), e["slip"]
+        z = self._J_uu_inv @ -residual[:nf]
+        A[slip] -= lower_u[slip] @ self._Y
+        b = -residual[nf:] - lower_u @ z
+        ds = self._solve(A, b)
+        return np.concatenate((z - self._Y @ ds, ds))
 
     def _jacobian(self, e, viscosity=0.0):
         """The semismooth Newton matrix (``(u_free, s)`` ordering) at an evaluated iterate:
@@ -222,14 +258,10 @@ class SlipSolver:
         pressure_rows = None if self.pressure is not None else \
             e["sigma"] * e["mu"] * self.outward * (e["p"] > 0.0)
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
-        dtau_ds = self.law.slope(e["kappa"]) * np.maximum(e["p"], 0.0) * direction
+        dtau_ds = e["slope"] * np.maximum(e["p"], 0.0) * direction
         diagonal = self.m * (e["sigma"] * dtau_ds + viscosity)
         if self.dense:
-            row_u = self._slip_u if pressure_rows is None else \
-                self._slip_u + pressure_rows[:, None] * self._normal_rows
-            lower_u = slip[:, None] * row_u[:, self.free]
-            lower_s = slip[:, None] * (self._slip_s - np.diag(diagonal)) \
-                + np.diag(np.where(slip, 0.0, self.m * self.c))
+            lower_u, lower_s = self._lower_blocks(e, pressure_rows, diagonal)
             return np.block([[self._J_uu, self._J_us], [lower_u, lower_s]])
         S = sp.diags(slip.astype(float))
         T = sp.diags((~slip).astype(float))
@@ -272,7 +304,14 @@ class SlipSolver:
         ``attempt`` Newton iterations; the first that converges ends the jump. The jump thus
         follows an overdamped path (a vanishing-viscosity selection, Mielke, Rossi & Savare
         2012), and its dissipation is counted like any other. Returns ``(State, StepInfo)``
-        with ``info.relaxation`` the number of substeps; raises :class:`StepFailed`."""
+        with ``info.relaxation`` the number of substeps; raises :class:`StepFailed`.
+
+        First, one cheaper try (:meth:`_jump`): the nodes driven past their limit placed on
+        the fully weakened branch; taken when Newton converges from there to a stable state
+        (``info.relaxation`` is then 0)."""
+        jumped = self._jump(old, fixed_values, f, attempt)
+        if jumped is not None:
+            return jumped
         p = old.p if self.pressure is None else self.pressure
         soft = float(np.max(np.abs(self.law.slope(np.zeros(1))))) * float(np.max(p, initial=0.0))
         start = viscosity = 4.0 * (float(np.max(self.c)) + soft)
@@ -294,6 +333,51 @@ class SlipSolver:
             return new, info
         raise StepFailed(f"no equilibrium after {n} viscous relaxation substeps")
 
+    def _jump(self, old, fixed_values, f, iterations):
+        """The state after a snap-through of the weakening, predicted and corrected.
+
+        With a steep law (``(mu_s - mu_d) p / D_c`` above the stiffness that holds a node) a
+        node has no stable state inside the weakening: it sticks, or it has slipped past
+        ``D_c``, where the overdamped path of :meth:`relax` ends. The predictor solves the
+        increment with each node's friction frozen at its current value (a stable problem);
+        the nodes that start to slip there are moved past ``D_c``, by the slip that brings
+        their force down to the dynamic level with the bulk held; Newton with the true law
+        corrects from there. The result is taken only when it is a stable equilibrium (the
+        incremental energy's Hessian over the free DOFs and the slipping nodes, pressure held,
+        is positive definite); else ``None``. Dense (condensed) systems only."""
+        law = self.law
+        if not self.dense or law.constant or law.D_c == 0.0:
+            return None
+        u = self.local(old.u)
+        u[self.fixed] = fixed_values
+        f_local = self.reduce(f)
+        try:
+            u, s, e, _, _, _ = self._newton(old, u, old.s.copy(), f_local,
+                                            law=_Frozen(law.mu(old.kappa)))
+        except StepFailed:
+            return None
+        onset = e["slip"] & (old.kappa < law.D_c)
+        if not onset.any():
+            return None
+        p = np.maximum(e["p"], 0.0)
+        stiffness = self.k_t + self.gamma * self.G.diagonal() / self.m
+        drop = (e["mu"] - law.mu_d) * p / stiffness
+        jump = np.maximum(law.D_c - old.kappa, np.abs(e["ds"]) + drop)
+        s = np.where(onset, old.s + e["sigma"] * 1.01 * jump, s)
+        try:
+            u, s, e, f_local, info, _ = self._newton(old, u, s, f_local, iterations=iterations)
+        except StepFailed:
+            return None
+        slip = e["slip"]
+        softening = self.m * law.slope(e["kappa"]) * np.maximum(e["p"], 0.0)
+        E_ss = -self._slip_s[np.ix_(slip, slip)] + np.diag(softening[slip])
+        J_us = self._J_us[:, slip]
+        try:
+            np.linalg.cholesky(np.block([[self._J_uu, J_us], [J_us.T, E_ss]]))
+        except np.linalg.LinAlgError:
+            return None                     # an unstable equilibrium: not where it lands
+        return self._state(old, u, s, e, f_local, f), info
+
     def slip_step(self, old, amount, affine, guess):
         """Slip-controlled increment: the load factor ``lam`` is an unknown and the increment
         of accumulated slip is prescribed, ``sum_i m_i |ds_i| = amount`` (a dissipation-type
@@ -307,20 +391,22 @@ class SlipSolver:
                                                    float(lam))
         return self._state(old, u, s, e, f_local, control.full_loads(lam)), info, lam
 
-    def _newton(self, old, u, s, f, control=None, lam=None, viscosity=0.0, iterations=None):
+    def _newton(self, old, u, s, f, control=None, lam=None, viscosity=0.0, iterations=None,
+                law=None):
         nf, ni = len(self.free), len(self.m)
 
         def evaluate(u, s, f, lam):
             """Residual (with the slip constraint under slip control), evaluation, loads."""
             if control is not None:
                 f = control.loads(u, lam)
-            residual, e = self._evaluate(u, s, f, old, viscosity)
+            residual, e = self._evaluate(u, s, f, old, viscosity, law)
             if control is not None:
                 residual = np.append(residual, control.residual(e))
             return residual, e, f
 
         residual, e, f = evaluate(u, s, f, lam)
         limit = iterations or self.max_iterations
+        lowest, since_lowest = np.inf, 0
         for iteration in range(1, limit + 1):
             scale = np.linalg.norm(e["g"]) + np.linalg.norm(f) + 1e-300
             norm = np.linalg.norm(residual)
@@ -329,10 +415,19 @@ class SlipSolver:
             # at round-off level from one iteration to the next)
             if norm <= self.tolerance * scale:
                 break
-            J = self._jacobian(e, viscosity)
-            if control is not None:
-                J = self.bordered(J, control.column(e), control.row(e))
-            delta = self._solve(J, -residual)
+            # an active set that cycles without a better residual will not converge (a snap
+            # of the weakening: no equilibrium nearby); give up early, the caller cuts
+            lowest, since_lowest = (norm, 0) if norm < lowest else (lowest, since_lowest + 1)
+            if since_lowest >= STAGNATION:
+                raise StepFailed(f"Newton stagnated: no better residual in {STAGNATION} "
+                                 f"iterations (residual {lowest / scale:.2e} relative)")
+            if self.dense and control is None:
+                delta = self._correction(e, residual, viscosity)
+            else:
+                J = self._jacobian(e, viscosity)
+                if control is not None:
+                    J = self.bordered(J, control.column(e), control.row(e))
+                delta = self._solve(J, -residual)
             # line search on |residual| (full step when it does not help: the active-set
             # update is what converges a piecewise-linear problem)
             alpha, best = 1.0, None
@@ -355,7 +450,7 @@ class SlipSolver:
         # would count as slip in kappa and the slip zone)
         if not np.array_equal(s[~e["slip"]], old.s[~e["slip"]]):
             s = np.where(e["slip"], s, old.s)
-            residual, e = self._evaluate(u, s, f, old, viscosity)
+            residual, e = self._evaluate(u, s, f, old, viscosity, law)
         info = StepInfo(iterations=iteration - 1, residual=float(norm / scale),
                         slipping=int(np.count_nonzero(e["slip"])))
         return u, s, e, f, info, lam
@@ -431,6 +526,19 @@ class _Control:
             slip_rows = slip_rows - e["sigma"] * dmtau
         slip_rows = np.where(e["slip"], slip_rows, 0.0)
         return np.concatenate((self.dforce[solver.free], slip_rows))
+
+
+class _Frozen:
+    """A friction law frozen at given per-node coefficients (no weakening)."""
+
+    def __init__(self, mu):
+        self._mu = np.asarray(mu, dtype=np.float64)
+
+    def mu(self, kappa):
+        return self._mu
+
+    def slope(self, kappa):
+        return np.zeros_like(self._mu)
 
 
 def line_operators(coordinate, segments, thickness=1.0):
