@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from fem_reg.errors import FemRegError, MeshError, ParameterError
 from fem_reg.friction import (FrictionalBar, FrictionalSlip, SlipWeakening, bar_solution,
-                              transition_width)
+                              front_slip, transition_width)
 from fem_reg.mesh import block_on_base, interval, rectangle
 from fem_reg.study import loglog_slope
 
@@ -321,6 +321,68 @@ def test_the_peak_is_located_inside_the_increment():
     assert coarse < 0.99 * located
 
 
+def _pushed_block(h, gamma, **extra):
+    """The example's block (examples/frictional_slip.toml), monotonic, 40 increments."""
+    values = dict(E=1.0, nu=0.0, k_t=5.0, mu_s=0.6, mu_d=0.4, D_c=1e-4, gamma=gamma,
+                  traction={"block_top": [0.0, -0.01]},
+                  displacement={"block_left": {"x": 0.03}}, load_path=[1.0], steps=40,
+                  probe_at=0.4, history_every=0)
+    values.update(extra)
+    mesh = block_on_base(h, width=2.0, height=0.5, with_base=False)
+    return FrictionalSlip(mesh, **values)
+
+
+def test_predicted_jumps_land_where_viscous_relaxation_does(monkeypatch):
+    """The local law with a steep drop snaps at every node's onset. The predicted jump
+    (friction frozen, onset nodes past D_c, Newton, stability check) lands on the states the
+    viscous relaxation reaches: same peak force, front and dissipation; the energy balances."""
+    from fem_reg.friction.solver import SlipSolver
+    predicted = _pushed_block(0.1, 0.0).solve()
+    monkeypatch.setattr(SlipSolver, "_jump", lambda self, *args: None)
+    relaxed = _pushed_block(0.1, 0.0).solve()
+    assert predicted.meta["converged"] and relaxed.meta["converged"]
+    assert max(relaxed.series["load_curve"]["relaxation_steps"]) > 10
+    assert max(predicted.series["load_curve"]["relaxation_steps"]) == 0
+    for name in ("peak_force", "transition_width", "slip_zone_length", "force"):
+        assert predicted.qoi[name] == pytest.approx(relaxed.qoi[name], rel=1e-8)
+    assert predicted.qoi["dissipated_energy"] == pytest.approx(
+        relaxed.qoi["dissipated_energy"], rel=1e-4)
+    assert np.abs(predicted.series["load_curve"]["energy_error"]).max() < 1e-9
+
+
+def test_local_front_follows_the_mesh_and_the_gradient_front_converges():
+    """The fast variant of examples/frictional_slip_study.py (3 levels, h = 0.1, 0.05,
+    0.025). Local law: the slip jumps at the front by at least the front slip
+    (mu_s - mu_d) p / k_t (the drop has no stable state in between), so its 10-90% width is a
+    fraction of the element and halves with h, and the harness says not mesh-independent.
+    gamma = 0.1: the width converges to about sqrt(gamma / k_t) and the harness says
+    mesh-independent at 2%."""
+    from fem_reg.study import grid_convergence
+    hs = (0.1, 0.05, 0.025)
+    local, gradient = [], []
+    for h in hs:
+        problem = _pushed_block(h, 0.0)
+        result = problem.solve()
+        profile = result.series["slip_profile"]
+        s, kappa = np.array(profile["slip"]), np.array(profile["accumulated_slip"])
+        J = 0.2 * np.array(profile["pressure"]) / 5.0
+        front = np.flatnonzero(kappa > 0).max()             # the last slipped node
+        assert s[front] >= 0.99 * J[front] and s[front + 1] == 0.0
+        local.append(result)
+        gradient.append(_pushed_block(h, 0.1).solve())
+    widths = [r.qoi["transition_width"] for r in local]
+    assert all(w < 0.7 * h for w, h in zip(widths, hs))
+    verdict = grid_convergence(hs, widths).verdict(0.02)
+    assert not verdict[0]
+    smooth = [r.qoi["transition_width"] for r in gradient]
+    assert smooth[-1] == pytest.approx(np.sqrt(0.1 / 5.0), rel=0.05)
+    assert grid_convergence(hs, smooth).verdict(0.02)[0]
+    for r in local + gradient:
+        # sliding (almost) everywhere at the end: mu_d times the top load
+        assert r.meta["converged"] and r.qoi["residual_force"] == pytest.approx(0.008, 1e-3)
+        assert np.abs(r.series["load_curve"]["energy_error"]).max() < 1e-9
+
+
 # -- failure is reported, nothing lost ------------------------------------------------------
 def test_failed_step_keeps_the_converged_steps(caplog):
     problem = _block(D_c=1e-4, gamma=0.0, k_t=1e5, steps=40, max_cuts=3, max_relax=0)
@@ -339,6 +401,15 @@ def test_transition_width_of_a_ramp():
     assert transition_width(x[::-1], slip[::-1]) == pytest.approx(0.4, abs=1e-12)
     assert np.isnan(transition_width(x, np.zeros_like(x)))
     assert np.isnan(transition_width(x, np.ones_like(x)))
+    # in units of the front's slip: a front of height 0.25 (a quarter of the ramp) on a slip
+    # that keeps rising behind it; per-node scales are read node by node
+    assert transition_width(x, slip, scale=0.25) == pytest.approx(0.1, abs=1e-12)
+    assert transition_width(x, slip, scale=np.full_like(x, 0.25)) == pytest.approx(0.1,
+                                                                                  abs=1e-12)
+    assert np.isnan(transition_width(x, slip, scale=2.0))          # never reaches 90%
+    law = SlipWeakening(0.6, 0.4, 1e-4)
+    assert front_slip(law, [0.01, -0.01], 5.0) == pytest.approx([4e-4, 0.0])
+    assert front_slip(SlipWeakening(0.5, 0.5), [0.01], 5.0) is None
 
 
 # -- errors ---------------------------------------------------------------------------------

@@ -121,3 +121,31 @@ def test_bad_arguments():
     with pytest.raises(ParameterError, match="non-finite"):
         solve_linear(A, np.array([1.0, np.nan, 0.0]))
     assert np.array_equal(solve_linear(A, np.zeros(3)), np.zeros(3))
+
+
+def test_condensation_reproduces_the_full_solve():
+    """Static condensation of a cantilever onto its clamped edge and a few loaded DOFs: the
+    reduced system, solved and lifted, gives the full solve's displacement and reactions."""
+    from fem_reg.fe.condense import Condensation
+    mesh = cantilever(h=0.25)
+    basis = Basis(mesh, lagrange(mesh, 1, vector=True))
+    K = elasticity_form(Material(1.0, 0.3, "plane_stress")).assemble(basis).tocsr()
+    clamped = basis.get_dofs(boundary(mesh, "clamped")).all()
+    rng = np.random.default_rng(3)
+    f = rng.standard_normal(K.shape[0])              # loads everywhere, also condensed DOFs
+    f[clamped] = 0.0
+    extra = rng.choice(np.setdiff1d(np.arange(K.shape[0]), clamped), 5, replace=False)
+    retained = np.concatenate((clamped, extra))
+    full = solve_constrained(K, f, clamped)
+    condensed = Condensation(K, retained)
+    local = np.searchsorted(condensed.retained, extra)
+    S, g = condensed.matrix, condensed.load(f)
+    u_r = np.zeros(len(condensed.retained))
+    u_r[local] = np.linalg.solve(S[np.ix_(local, local)], g[local])
+    u = condensed.lift(u_r, f)
+    assert np.abs(u - full).max() <= 1e-10 * np.abs(full).max()
+    reactions = (K @ full - f)[condensed.retained]
+    assert np.abs(S @ u_r - g - reactions).max() <= 1e-9 * np.abs(f).max()
+    assert np.allclose(S, S.T)
+    with pytest.raises(SingularSystemError):
+        Condensation(K, extra[:1])                   # the rest floats: rigid-body modes

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SingularSystemError
+from .solvers import PIVOT_RATIO
 
 BLOCK = 256          # right-hand sides per back-substitution while forming S (memory bound)
 
@@ -56,6 +57,11 @@ class Condensation:
         except RuntimeError as err:
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest is "
                                       f"singular ({err})") from None
+        pivots = np.abs(self._lu.U.diagonal())
+        if pivots.size and pivots.min() < PIVOT_RATIO * pivots.max():
+            raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest has a "
+                                      f"free (rigid-body) mode (pivot ratio "
+                                      f"{pivots.min() / pivots.max():.1e})")
         S = K[R][:, R].toarray()
         for start in range(0, len(R), BLOCK):
             columns = slice(start, min(start + BLOCK, len(R)))

@@ -3,9 +3,9 @@
 from .closed_form import BarSolution, bar_solution
 from .law import SlipWeakening
 from .problem import FrictionalBar, FrictionalSlip
-from .quantities import slip_zone_length, transition_width
+from .quantities import front_slip, slip_zone_length, transition_width
 from .solver import SlipSolver, State, StepFailed, follow, follow_slip, line_operators
 
 __all__ = ["BarSolution", "bar_solution", "SlipWeakening", "FrictionalBar", "FrictionalSlip",
-           "slip_zone_length", "transition_width", "SlipSolver", "State", "StepFailed",
+           "front_slip", "slip_zone_length", "transition_width", "SlipSolver", "State", "StepFailed",
            "follow", "follow_slip", "line_operators"]

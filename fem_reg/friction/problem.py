@@ -21,7 +21,7 @@ from ..fe import Material, elasticity_form, lagrange, load_form
 from ..io import Result
 from ..mesh import boundary, boundary_nodes
 from .law import SlipWeakening
-from .quantities import slip_zone_length, transition_width
+from .quantities import front_slip, slip_zone_length, transition_width
 from .solver import SlipSolver, StepFailed, follow, follow_slip, line_operators
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,8 @@ class _SlipProblem:
             residual_force=float(force[first_leg][-1]) if rows else 0.0,
             slip_zone_length=slip_zone_length(self.weights, probe_state.kappa,
                                               self.thickness),
-            transition_width=transition_width(x, probe_state.s),
+            transition_width=transition_width(
+                x, probe_state.s, front_slip(p.law, probe_state.p, p.k_t)),
             max_slip=float(np.abs(probe_state.s).max()) if probe_state.s.size else 0.0,
             steps=len(rows),
             newton_iterations=float(sum(series.get("newton_iterations", []))))
