@@ -165,3 +165,17 @@ def test_loglog_slope():
     assert np.isclose(loglog_slope(h, 3 * h ** 2, levels=2), 2.0)
     with pytest.raises(ParameterError, match="non-zero"):
         loglog_slope(h, [0, 1, 2, 3])
+
+
+def test_oscillatory_verdict_uses_the_data_range():
+    """Oscillating values of equal amplitude have an apparent order near 0 and a huge GCI
+    built on it; the verdict uses the data-range uncertainty instead (safety factor 3 times
+    the spread of the three finest values, Eca & Hoekstra 2014)."""
+    h = [1.0, 2.0, 4.0]
+    tight = grid_convergence(h, [0.139492, 0.139678, 0.139489])     # spread 0.135%
+    assert tight.convergence == "oscillatory" and tight.order < 0.1 and tight.gci_fine > 0.1
+    ok, reason = tight.verdict(0.02)
+    assert ok and f"{300 * (0.139678 - 0.139489) / 0.139492:.3g}%" in reason
+    wide = grid_convergence(h, [1.0, 1.01, 0.995])                     # spread 1.5%: 4.5%
+    ok, reason = wide.verdict(0.02)
+    assert not ok and "4.5%" in reason
