@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from fem_reg.errors import FemRegError, MeshError, ParameterError
 from fem_reg.friction import (FrictionalBar, FrictionalSlip, SlipWeakening, bar_solution,
                               front_slip, transition_width)
-from fem_reg.mesh import block_on_base, interval, rectangle
+from fem_reg.mesh import block_on_base, boundary_nodes, interval, rectangle, split_interface
 from fem_reg.study import loglog_slope
 
 BAR = dict(length=1.0, EA=1.0, k_t=100.0, tau_y=1.0)
@@ -284,6 +284,101 @@ def test_coulomb_sliding_force_and_pressure():
     assert np.sum(problem.weights * p) == pytest.approx(0.01 * 2.0, rel=1e-9)
 
 
+# -- two elastic bodies on a conforming interface -------------------------------------------
+def _two_bodies(h=0.1, base_E=None, **extra):
+    values = dict(E=1.0, nu=0.25, k_t=100.0, mu_s=0.6, mu_d=0.4, gamma=0.01,
+                  traction={"block_top": [0.0, -0.01]},
+                  displacement={"block_left": {"x": 0.02}}, steps=10, base="base",
+                  base_E=base_E, supports={"base_bottom": "clamped"})
+    values.update(extra)
+    mesh = block_on_base(h, width=2.0, height=0.5, base_height=0.25, base_margin=0.25)
+    return FrictionalSlip(mesh, **values)
+
+
+def test_split_interface_doubles_the_interface_nodes():
+    """The split mesh has a copy of every interface node for the block; no cell of the block
+    shares a node with the base, and both sides of the interface lie on the same line."""
+    mesh = block_on_base(0.2, width=2.0, height=0.5)
+    split, twins = split_interface(mesh, "interface", "base")
+    nodes = np.unique(mesh.facets[:, mesh.boundaries["interface"]])
+    assert split.nvertices == mesh.nvertices + len(nodes)
+    assert np.array_equal(np.nonzero(twins >= 0)[0], nodes)
+    assert np.allclose(split.p[:, twins[nodes]], mesh.p[:, nodes])
+    base = np.zeros(split.nelements, dtype=bool)
+    base[split.subdomains["base"]] = True
+    assert not set(split.t[:, base].ravel()) & set(split.t[:, ~base].ravel())
+    for name in ("interface", "interface_base"):
+        facets = split.boundaries[name]
+        assert len(facets) == len(mesh.boundaries["interface"])
+        assert (split.f2t[1, facets] == -1).all()              # outer boundaries now
+    assert base[split.f2t[0, split.boundaries["interface_base"]]].all()
+    assert not base[split.f2t[0, split.boundaries["interface"]]].any()
+    with pytest.raises(MeshError, match="must separate subdomain 'block'"):
+        split_interface(mesh, "block_top", "block")
+
+
+def test_two_bodies_slide_at_the_coulomb_force_with_action_and_reaction():
+    """Block on an elastic base: the slip is the relative tangential displacement; once the
+    block slides, the push is mu_d times the normal load, the base's clamped bottom carries
+    it, the computed pressure integrates to the top load, and energy balances per step."""
+    problem = _two_bodies(gamma=0.0, displacement={"block_left": {"x": 0.1}}, steps=20)
+    result = problem.solve()
+    assert result.meta["converged"]
+    state_u = result.point_data["displacement"]
+    top, below = problem.interface_nodes, problem.base_interface_nodes
+    relative = state_u[top, 0] - state_u[below, 0]
+    assert np.allclose(state_u[top, 1], state_u[below, 1], atol=1e-14)     # no gap
+    slip = result.point_data["slip"][top]
+    friction = result.point_data["friction"][top]
+    assert np.allclose(friction, 100.0 * (relative - slip), rtol=1e-9, atol=1e-14)
+    assert result.qoi["force"] == pytest.approx(0.4 * 0.01 * 2.0, rel=1e-6)
+    p = result.point_data["pressure"][top]
+    assert np.sum(problem.weights * p) == pytest.approx(0.01 * 2.0, rel=1e-9)
+    assert np.allclose(result.point_data["pressure"][below], p)
+    assert abs(result.qoi["energy_error"]) <= 1e-8
+    # the base's bottom reacts the push (x) and the top load (y)
+    solver = problem.solver()
+    fixed, f = problem.loads(1.0)
+    bottom = problem.dofs[:, boundary_nodes(problem.mesh, "base_bottom")]
+    state = solver.initial_state()
+    for t in np.linspace(0.0, 1.0, 21):
+        state, _ = solver.step(state, *problem.loads(t))
+    reaction = state.external[bottom].sum(axis=1)
+    assert reaction == pytest.approx([-0.4 * 0.01 * 2.0, 0.01 * 2.0], rel=1e-6)
+
+
+def test_a_stiff_elastic_base_tends_to_the_rigid_base():
+    """The same push with the base 100 and 10^4 times stiffer than the block: the peak
+    force and the slip profile approach the rigid-base solution, the difference falling
+    in proportion to the base's compliance."""
+    rigid = _block(D_c=0.01).solve()
+    differences = []
+    for base_E in (1e2, 1e4):
+        result = _two_bodies(base_E=base_E, D_c=0.01).solve()
+        assert result.meta["converged"]
+        differences.append(abs(result.qoi["peak_force"] / rigid.qoi["peak_force"] - 1.0))
+        slip = np.array(result.series["slip_profile"]["slip"])
+        reference = np.array(rigid.series["slip_profile"]["slip"])
+        assert np.abs(slip - reference).max() <= 1e3 / base_E * np.abs(reference).max()
+    assert differences[1] < 1e-5 < differences[0]
+    assert 30.0 < differences[0] / differences[1] < 300.0
+
+
+def test_two_body_errors_name_the_culprit():
+    with pytest.raises(FemRegError, match="no subdomain named 'ground'"):
+        _two_bodies(base="ground")
+    with pytest.raises(ParameterError, match="base_E"):
+        _block(base_E=2.0)
+    with pytest.raises(ParameterError, match="base_nu"):
+        _two_bodies(base_nu=0.7)
+    with pytest.raises(MeshError, match="give base = the subdomain"):
+        FrictionalSlip(block_on_base(0.2), displacement={"block_left": {"x": 0.01}},
+                       supports={"base_bottom": "clamped"})
+    with pytest.raises(ParameterError, match="prescribed normal displacements"):
+        _two_bodies(displacement={"block_left": {"x": 0.01, "y": 0.01}},
+                    supports={"base_bottom": "clamped", "base_top": "fixed_y"})
+
+
 # -- snaps: viscous relaxation and peak location --------------------------------------------
 def _snapping_bar(**extra):
     """A bar pulled on a slip-weakening foundation: at the onset of full sliding there is no
@@ -507,3 +602,25 @@ def test_example_case_file_parses():
     from fem_reg.io.case import load_case
     case = load_case(Path(__file__).parents[1] / "examples" / "frictional_slip.toml")
     FrictionalSlip.Parameters(**case.parameters)
+
+
+def test_two_body_example_runs_from_the_command_line(tmp_path):
+    """The two-body example (coarser, fewer increments): the VTU is on the split mesh, with
+    the displacement jump across the interface and the slip on both sides."""
+    body = (Path(__file__).parents[1] / "examples" / "frictional_slip_two_bodies.toml") \
+        .read_text().replace("h = 0.05", "h = 0.2").replace("steps = 80", "steps = 8")
+    case = _case(tmp_path, body)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "fem_reg.cli", "run", str(case), "--out",
+                           str(out), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    import meshio
+    final = meshio.read(out / "case.vtu")
+    mesh = block_on_base(0.2, width=2.0, height=0.5, base_height=0.25, base_margin=0.25)
+    interface = np.unique(mesh.facets[:, mesh.boundaries["interface"]])
+    assert len(final.points) == mesh.nvertices + len(interface)
+    u, slip = final.point_data["displacement"], final.point_data["slip"]
+    copies = mesh.nvertices + np.arange(len(interface))          # the block's side
+    jump = u[copies, 0] - u[interface, 0]
+    assert np.abs(jump).max() > 0.0 and np.allclose(slip[copies], slip[interface])
+    assert np.allclose(u[copies, 1], u[interface, 1], atol=1e-14)

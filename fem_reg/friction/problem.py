@@ -19,7 +19,7 @@ from ..checks import (integer, mapping, non_negative, number, one_of, parameters
 from ..errors import MeshError, ParameterError
 from ..fe import Material, elasticity_form, lagrange, load_form
 from ..io import Result
-from ..mesh import boundary, boundary_nodes
+from ..mesh import boundary, boundary_nodes, split_interface, subdomain
 from .law import SlipWeakening
 from .quantities import front_slip, slip_zone_length, transition_width
 from .solver import SlipSolver, StepFailed, follow, follow_slip, line_operators
@@ -267,8 +267,11 @@ class _SlipProblem:
         return self.parameters.k_t * (self.B @ state.u - state.s)
 
     def _interface_field(self, values):
+        """A nodal field of the interface on the mesh (on both sides of a split one)."""
         out = np.zeros(self.mesh.nvertices)
         out[self.interface_nodes] = values
+        if getattr(self, "base_interface_nodes", None) is not None:
+            out[self.base_interface_nodes] = values
         return out
 
     def _fields(self, state):
@@ -299,9 +302,10 @@ def _interface_geometry(mesh, name):
     coordinate = mesh.p[tangent_axis, nodes]
     cells = mesh.f2t[0, facets]
     side = mesh.p[normal_axis, mesh.t[:, cells]].mean(axis=0) - points[normal_axis, 0]
-    if not (np.all(side > 0) or np.all(side < 0)):
-        raise MeshError(f"interface '{name}' has the body on both sides; it must be an "
-                        f"outer boundary of the body (the base is rigid)")
+    if (mesh.f2t[1, facets] >= 0).any() or not (np.all(side > 0) or np.all(side < 0)):
+        raise MeshError(f"interface '{name}' has the body on both sides; on a rigid base "
+                        f"it must be an outer boundary of the body (between two bodies, "
+                        f"give base = the subdomain of the second)")
     outward = -1.0 if side[0] > 0 else 1.0
     local = np.full(mesh.nvertices, -1)
     local[nodes] = np.arange(len(nodes))
@@ -317,8 +321,16 @@ class FrictionalSlipParameters(SlipParameters):
     E, nu, kind, thickness
         The body's material; ``kind`` ``"plane_strain"`` or ``"plane_stress"``.
     interface
-        Name of the boundary on the rigid base: straight and parallel to x or y. Its normal
-        displacement is held at zero (bilateral contact).
+        Name of the contact line: straight and parallel to x or y. On a rigid base (an
+        outer boundary of the body) its normal displacement is held at zero; between two
+        bodies (an internal boundary, see ``base``) the normal displacements of the two sides
+        are equal (bilateral contact either way).
+    base, base_E, base_nu
+        ``"rigid"``: the body rests on a rigid base. Or the name of the subdomain of a second
+        elastic body (its material ``base_E``, ``base_nu``, default the body's) that shares
+        the conforming ``interface`` with the rest of the mesh: the mesh is split there
+        (:func:`fem_reg.mesh.split_interface`) and the slip is the tangential displacement
+        of the body relative to the base.
     pressure
         ``"reaction"``: the normal pressure is the reaction of that constraint (Coulomb
         friction with the computed pressure); or a number: a prescribed pressure.
@@ -339,6 +351,9 @@ class FrictionalSlipParameters(SlipParameters):
     kind: str = "plane_strain"
     thickness: float = 1.0
     interface: str = "interface"
+    base: str = "rigid"
+    base_E: float = None
+    base_nu: float = None
     pressure: object = "reaction"
     supports: dict = field(default_factory=dict)
     traction: dict = field(default_factory=dict)
@@ -351,6 +366,17 @@ class FrictionalSlipParameters(SlipParameters):
         Material(self.E, self.nu, self.kind, self.thickness)
         if not isinstance(self.interface, str):
             raise ParameterError(f"interface must be a boundary name, got {self.interface!r}")
+        if not isinstance(self.base, str):
+            raise ParameterError(f"base must be 'rigid' or the name of a subdomain, got "
+                                 f"{self.base!r}")
+        if self.base == "rigid" and (self.base_E is not None or self.base_nu is not None):
+            raise ParameterError("base_E and base_nu are the material of an elastic base: "
+                                 "give base = '<subdomain>' too (the base is rigid)")
+        if self.base_E is not None:
+            positive("base_E", self.base_E)
+        if self.base_nu is not None:
+            number("base_nu", self.base_nu, low=-1.0, low_open=True, high=0.5,
+                   high_open=self.kind != "plane_stress")
         if isinstance(self.pressure, str):
             one_of("pressure", self.pressure, ("reaction",))
         else:
@@ -385,25 +411,27 @@ class FrictionalSlip(_SlipProblem):
         if not isinstance(mesh, (MeshTri1, MeshQuad1)):
             raise MeshError(f"frictional_slip needs a 2D triangle or quadrilateral mesh, got "
                             f"{type(mesh).__name__}")
-        material = Material(p.E, p.nu, p.kind, p.thickness)
         self.thickness = p.thickness
+        two_bodies = p.base != "rigid"
+        if two_bodies:
+            mesh, twins = split_interface(mesh, p.interface, p.base)
+            self.mesh = mesh
         basis = Basis(mesh, lagrange(mesh, 1, vector=True))
         dofs = basis.nodal_dofs                          # (2, nvertices)
         self.dofs = dofs
-        self.K = elasticity_form(material).assemble(basis).tocsr()
-        n = self.K.shape[0]
+        K = self._stiffness(basis)
+        n = K.shape[0]
         nodes, coordinate, t_axis, n_axis, outward, segments = \
             _interface_geometry(mesh, p.interface)
         self.interface_nodes, self.coordinate = nodes, coordinate
         self.weights, self.G = line_operators(coordinate, segments, p.thickness)
         ni = len(nodes)
-        self.B = sp.csr_matrix((np.ones(ni), (np.arange(ni), dofs[t_axis, nodes])),
-                               shape=(ni, n))
+        rows, columns, values = np.arange(ni), dofs[t_axis, nodes], np.ones(ni)
         self.normal_dofs = dofs[n_axis, nodes]
         self.outward = np.full(ni, outward)
         self.pressure = None if p.pressure == "reaction" else float(p.pressure)
         # prescribed DOFs: interface normal < supports < load displacement (later wins)
-        prescribed = {int(d): (0.0, 0.0) for d in self.normal_dofs}
+        prescribed = {} if two_bodies else {int(d): (0.0, 0.0) for d in self.normal_dofs}
         for name, kind in p.supports.items():
             for axis in SUPPORTS[kind]:
                 for d in dofs[AXES.index(axis), boundary_nodes(mesh, name)]:
@@ -414,10 +442,26 @@ class FrictionalSlip(_SlipProblem):
                 for d in dofs[AXES.index(axis), boundary_nodes(mesh, name)]:
                     prescribed[int(d)] = (0.0, float(v))
                     direction[d] = float(v)
-        self.fixed = np.array(sorted(prescribed), dtype=np.int64)
-        self._fixed_rate = np.array([prescribed[d][1] for d in self.fixed])
+        self._tie = None
+        if two_bodies:
+            # the base's copy of each interface node: the slip is relative, and the body's
+            # normal DOF becomes the normal gap (u_n,body = u_n,base + gap, the gap held at
+            # zero), whose reaction is the normal force between the bodies
+            base_nodes = np.full(mesh.nvertices, -1)
+            base_nodes[twins[twins >= 0]] = np.nonzero(twins >= 0)[0]
+            below = self.base_interface_nodes = base_nodes[nodes]
+            rows = np.concatenate((rows, rows))
+            columns = np.concatenate((columns, dofs[t_axis, below]))
+            values = np.concatenate((values, -values))
+            base_normal = dofs[n_axis, below]
+            self._tie = sp.csr_matrix((np.ones(ni), (self.normal_dofs, base_normal)),
+                                      shape=(n, n))
+            prescribed, direction = self._tied(prescribed, direction, base_normal)
+        self.B = sp.csr_matrix((values, (rows, columns)), shape=(ni, n))
         self.f_dead = self._traction(basis, p.traction)
         self.f_rate = self._traction(basis, p.load_traction)
+        self.fixed = np.array(sorted(prescribed), dtype=np.int64)
+        self._fixed_rate = np.array([prescribed[d][1] for d in self.fixed])
         if p.displacement:
             size = max(np.linalg.norm(list(v.values())) for v in p.displacement.values())
             self._direction = direction / size
@@ -428,7 +472,50 @@ class FrictionalSlip(_SlipProblem):
                 for axis in range(2):
                     self._direction[dofs[axis, boundary_nodes(mesh, name)]] = \
                         value[axis] / size
+            if self._tie is not None:               # the same resultant of the tied loads
+                self._direction = self._direction - self._tie @ self._direction
         self.load_size = float(size)
+        if self._tie is not None:
+            T = sp.identity(n, format="csr") + self._tie
+            K, self.B = (T.T @ K @ T).tocsr(), (self.B @ T).tocsr()
+            self.f_dead, self.f_rate = T.T @ self.f_dead, T.T @ self.f_rate
+        self.K = K
+
+    def _tied(self, prescribed, direction, base_normal):
+        """Prescribed values and the load direction in the tied DOFs: a value given at the
+        body's interface normal DOF goes to the base's (they move together), and the gaps
+        are held at zero."""
+        for body, base in zip(self.normal_dofs, base_normal):
+            body, base = int(body), int(base)
+            if body not in prescribed:
+                continue
+            value = prescribed.pop(body)
+            if base in prescribed and prescribed[base] != value:
+                raise ParameterError(
+                    f"the prescribed normal displacements of the two sides of interface "
+                    f"'{self.parameters.interface}' differ at node {body} "
+                    f"({value[1]:g} vs {prescribed[base][1]:g}); the interface keeps them "
+                    f"equal")
+            prescribed[base] = value
+            direction[base] = direction[base] or direction[body]
+            direction[body] = 0.0
+        prescribed.update({int(d): (0.0, 0.0) for d in self.normal_dofs})
+        return prescribed, direction
+
+    def _stiffness(self, basis):
+        p = self.parameters
+        body = Material(p.E, p.nu, p.kind, p.thickness)
+        if p.base == "rigid" or (p.base_E is None and p.base_nu is None):
+            return elasticity_form(body).assemble(basis).tocsr()
+        base = Material(p.E if p.base_E is None else p.base_E,
+                        p.nu if p.base_nu is None else p.base_nu, p.kind, p.thickness)
+        in_base = np.zeros(self.mesh.nelements, dtype=bool)
+        in_base[subdomain(self.mesh, p.base)] = True
+        K = 0
+        for material, cells in ((body, ~in_base), (base, in_base)):
+            part = Basis(self.mesh, basis.elem, elements=np.nonzero(cells)[0])
+            K = K + elasticity_form(material).assemble(part)
+        return K.tocsr()
 
     def _traction(self, basis, table):
         f = np.zeros(basis.N)
@@ -439,6 +526,8 @@ class FrictionalSlip(_SlipProblem):
         return f
 
     def displacement_field(self, u):
+        if self._tie is not None:
+            u = u + self._tie @ u
         return u[self.dofs].T
 
 

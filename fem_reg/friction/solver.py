@@ -114,7 +114,7 @@ class SlipSolver:
         # the active-set constant: the bulk's tangential stiffness per unit length at each
         # node (about E/h), not k_t, which cycles between stick and slip sets when the stick
         # is stiff (k_t >> E/h) and the slip reverses
-        self.c = np.minimum(self.k_t, np.abs(self.B_full @ self.K.diagonal()) / self.m)
+        self.c = np.minimum(self.k_t, (abs(self.B_full) @ self.K.diagonal()) / self.m)
         self.tolerance, self.max_iterations = tolerance, max_iterations
         normal = np.asarray(normal_dofs if pressure is None else [], dtype=np.int64)
         keep = np.unique(np.concatenate((fixed, self.B_full.indices, normal)))

@@ -8,10 +8,11 @@ from .io import load_mesh, save_mesh
 from .spec import REFINEMENTS, geometry_options, mesh_from_spec, sequence_from_spec
 from .names import boundary, boundary_nodes, names, subdomain, vertex_at
 from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
+from .split import split_interface
 
 __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",
            "distorted_patch", "interval", "macneal_harder_beam",
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "vertex_at", "MeshSequence",
            "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",
-           "geometry_options", "mesh_from_spec", "sequence_from_spec"]
+           "geometry_options", "mesh_from_spec", "sequence_from_spec", "split_interface"]
