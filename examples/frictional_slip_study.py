@@ -12,11 +12,13 @@ fine mesh plots the converged transition width against the internal length
 ``sqrt(gamma / k_t)``.
 
     python examples/frictional_slip_study.py [--out DIR] [--levels 5] [--h0 0.1]
-        [--workers 2] [--gammas 0.01,0.03,0.1,0.3,1] [--sweep-h 0.0125]
+        [--workers 2] [--gammas 0.01,0.02,0.05,0.1,0.2,0.3] [--sweep-h 0.0125]
 
 Levels are cached in ``DIR/cache``: an interrupted study starts again where it stopped. The
-local law is the slow part (every node's onset is a snap through the weakening): about 25
-minutes on 2 cores for all of it; ``--levels 4`` takes about 3.
+local law is the slow part (every node's onset is a snap through the weakening): about 45
+minutes on 2 cores for all of it (the local law's two finest levels, run side by side, take
+22 and 38 minutes); ``--levels 3`` takes about a minute. Results of a full run:
+``examples/frictional_slip_study_result.md``.
 """
 
 import argparse
@@ -169,23 +171,27 @@ def sweep(case, args, lines, path):
              q["dissipated_energy"], stop) for g, (q, stop) in zip(gammas, runs)]
     for g, length, w, *_ in rows:
         print(f"sweep gamma = {g:g}: width {w:.4f} ({w / length:.3f} sqrt(gamma/k_t))")
-    slope = float(np.polyfit([r[1] for r in rows], [r[2] for r in rows], 1)[0])
+    # fits over the runs whose profile has a front at the probe (a width)
+    lengths, widths = np.array([[r[1], r[2]] for r in rows if np.isfinite(r[2])]).T
+    slope = float(np.polyfit(lengths, widths, 1)[0])
+    exponent, log_c = np.polyfit(np.log(lengths), np.log(widths), 1)
     lines += [f"## gamma sweep at h = {args.sweep_h:g} (k_t = {k_t:g})", "",
               "| gamma | sqrt(gamma/k_t) | transition width | width / sqrt(gamma/k_t) | "
               "peak force | dissipated energy | stop |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {g:g} | {length:.4f} | {w:.4f} | {w / length:.3f} | {F:.7g} | {D:.6g} | "
               f"{stop} |" for g, length, w, F, D, stop in rows]
-    lines += ["", f"Least-squares slope of the width against sqrt(gamma/k_t): {slope:.3f}.",
-              ""]
+    lines += ["", f"Least-squares fits over the {len(lengths)} runs with a front: width = "
+              f"{slope:.3f} sqrt(gamma/k_t) + c; width = {np.exp(log_c):.3f} "
+              f"(sqrt(gamma/k_t))^{exponent:.3f}.", ""]
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 4))
-    lengths = np.array([r[1] for r in rows])
-    ax.plot(lengths, [r[2] for r in rows], "o-", label=f"h = {args.sweep_h:g}")
-    ax.plot([0, lengths.max()], [0, slope * lengths.max()], "k--", lw=0.8,
-            label=f"slope {slope:.2f}")
-    ax.set_xlabel("internal length sqrt(gamma / k_t)")
+    ax.loglog(lengths, widths, "o-", label=f"h = {args.sweep_h:g}")
+    ax.loglog(lengths, np.exp(log_c) * lengths ** exponent, "k--", lw=0.8,
+              label=f"fit {np.exp(log_c):.2f} l^{exponent:.2f}")
+    ax.loglog(lengths, lengths, ":", color="gray", lw=0.8, label="width = l")
+    ax.set_xlabel("internal length l = sqrt(gamma / k_t)")
     ax.set_ylabel("transition width (10%-90% of the front slip)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -202,7 +208,7 @@ def main(argv=None):
     parser.add_argument("--h0", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tolerance", type=float, default=0.02)
-    parser.add_argument("--gammas", default="0.01,0.03,0.1,0.3,1.0")
+    parser.add_argument("--gammas", default="0.01,0.02,0.05,0.1,0.2,0.3")
     parser.add_argument("--sweep-h", type=float, default=0.0125)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
