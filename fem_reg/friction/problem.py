@@ -128,6 +128,7 @@ class _SlipProblem:
     """Load stepping, QoIs and the Result; subclasses build the algebra."""
 
     reports_progress = True
+    base_interface_nodes = None      # the second body's side of a split interface
     QOI = ("force", "displacement", "peak_force", "residual_force", "dissipated_energy",
            "elastic_energy", "regularization_energy", "external_work", "energy_error",
            "slip_zone_length", "transition_width", "max_slip", "steps",
@@ -270,7 +271,7 @@ class _SlipProblem:
         """A nodal field of the interface on the mesh (on both sides of a split one)."""
         out = np.zeros(self.mesh.nvertices)
         out[self.interface_nodes] = values
-        if getattr(self, "base_interface_nodes", None) is not None:
+        if self.base_interface_nodes is not None:
             out[self.base_interface_nodes] = values
         return out
 
@@ -363,7 +364,7 @@ class FrictionalSlipParameters(SlipParameters):
     def __post_init__(self):
         super().__post_init__()
         one_of("kind", self.kind, ("plane_strain", "plane_stress"))
-        Material(self.E, self.nu, self.kind, self.thickness)
+        self.material
         if not isinstance(self.interface, str):
             raise ParameterError(f"interface must be a boundary name, got {self.interface!r}")
         if not isinstance(self.base, str):
@@ -372,11 +373,11 @@ class FrictionalSlipParameters(SlipParameters):
         if self.base == "rigid" and (self.base_E is not None or self.base_nu is not None):
             raise ParameterError("base_E and base_nu are the material of an elastic base: "
                                  "give base = '<subdomain>' too (the base is rigid)")
-        if self.base_E is not None:
-            positive("base_E", self.base_E)
-        if self.base_nu is not None:
-            number("base_nu", self.base_nu, low=-1.0, low_open=True, high=0.5,
-                   high_open=self.kind != "plane_stress")
+        if self.base != "rigid":
+            try:
+                self.base_material
+            except ParameterError as err:
+                raise ParameterError(f"base material (base_E, base_nu): {err}") from None
         if isinstance(self.pressure, str):
             one_of("pressure", self.pressure, ("reaction",))
         else:
@@ -396,6 +397,21 @@ class FrictionalSlipParameters(SlipParameters):
         if not self.displacement and not self.load_traction:
             raise ParameterError("give the load: displacement = {boundary = {x = ...}} or "
                                  "load_traction = {boundary = [tx, ty]}")
+
+
+    @property
+    def material(self):
+        return Material(self.E, self.nu, self.kind, self.thickness)
+
+    @property
+    def base_material(self):
+        """The elastic base's material (the body's where ``base_E``/``base_nu`` are not
+        given); ``None`` on a rigid base."""
+        if self.base == "rigid":
+            return None
+        return Material(self.E if self.base_E is None else self.base_E,
+                        self.nu if self.base_nu is None else self.base_nu, self.kind,
+                        self.thickness)
 
 
 class FrictionalSlip(_SlipProblem):
@@ -504,11 +520,9 @@ class FrictionalSlip(_SlipProblem):
 
     def _stiffness(self, basis):
         p = self.parameters
-        body = Material(p.E, p.nu, p.kind, p.thickness)
-        if p.base == "rigid" or (p.base_E is None and p.base_nu is None):
+        body, base = p.material, p.base_material
+        if base is None or base == body:
             return elasticity_form(body).assemble(basis).tocsr()
-        base = Material(p.E if p.base_E is None else p.base_E,
-                        p.nu if p.base_nu is None else p.base_nu, p.kind, p.thickness)
         in_base = np.zeros(self.mesh.nelements, dtype=bool)
         in_base[subdomain(self.mesh, p.base)] = True
         K = 0
