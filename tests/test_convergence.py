@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from fem_reg.errors import ParameterError
-from fem_reg.study import celik_order, grid_convergence, least_squares_fit, loglog_slope
+from fem_reg.study import (celik_order, error_convergence, grid_convergence, least_squares_fit,
+                           loglog_slope)
 
 
 def percent(x, digits=1):
@@ -56,7 +57,7 @@ def test_nparc_example():
     assert round(g.order, 6) == 1.786170
     assert round(g.extrapolated, 6) == 0.971300
     assert (round(g.e_a21, 6), round(g.e_ext21, 6)) == (0.002020, 0.000824)
-    assert (round(g.gci_fine, 6), round(g.gci_coarse, 6)) == (0.001031, 0.003562)
+    assert (round(g.gci_fine, 6), round(g.gci_32, 6)) == (0.001031, 0.003562)
     # verify.f90 prints r^p GCI_12 / GCI_23 = 0.997980; we report Roache's
     # GCI_23 / (r^p GCI_12), its reciprocal
     assert round(1.0 / g.asymptotic_ratio, 6) == 0.997980
@@ -108,7 +109,7 @@ def test_degenerate_inputs_get_clear_answers():
     assert g.convergence == "converged" and g.gci_fine == 0.0 and g.extrapolated == 3.0
     assert g.verdict(1e-6)[0] is True
     g = grid_convergence([1, 2, 4], [3.0, 3.0, 3.5])
-    assert g.convergence == "converged"
+    assert g.convergence == "indeterminate" and g.verdict(1.0)[0] is False
     with pytest.raises(ParameterError, match="at least two grids"):
         grid_convergence([1.0], [2.0])
     with pytest.raises(ParameterError, match="h must be distinct"):
@@ -179,3 +180,61 @@ def test_oscillatory_verdict_uses_the_data_range():
     wide = grid_convergence(h, [1.0, 1.01, 0.995])                     # spread 1.5%: 4.5%
     ok, reason = wide.verdict(0.02)
     assert not ok and "4.5%" in reason
+
+
+# -- verdicts that cannot be wrong (issue 17) -------------------------------------------------
+
+def test_oscillatory_divergence_is_divergence():
+    """R = e21/e32 <= -1: the oscillation grows. phi = 1.0, 1.1, 1.05 (fine to coarse) has
+    R = 0.1 / -0.05 = -2; its spread is only 10%, so a data-range rule would have passed it
+    at a 35% tolerance."""
+    g = grid_convergence([1, 2, 4], [1.0, 1.1, 1.05])
+    assert g.convergence == "divergent" and "oscillatory divergence" in g.notes[-1]
+    ok, reason = g.verdict(0.35)
+    assert ok is False and "oscillation grows" in reason
+    # R = -1 exactly (equal-amplitude oscillation) is the boundary: divergent, not converging
+    assert grid_convergence([1, 2, 4], [1.0, 1.1, 1.0]).convergence == "divergent"
+    # |R| < 1 with a sign change is oscillatory convergence
+    assert grid_convergence([1, 2, 4], [1.0, 1.05, 0.95]).convergence == "oscillatory"
+
+
+@pytest.mark.parametrize("phi, zero", [([1.0, 1.0, 1.2], "finest"),
+                                        ([1.0, 1.2, 1.2], "coarser")])
+def test_one_difference_at_round_off_is_indeterminate(phi, zero):
+    g = grid_convergence([1, 2, 4], phi)
+    assert g.convergence == "indeterminate" and g.order is None and g.gci_fine is None
+    for tolerance in (1e-3, 0.5, 100.0):
+        ok, reason = g.verdict(tolerance)
+        assert ok is False and "indeterminate" in reason and zero in reason
+
+
+def test_round_off_is_relative_to_the_values_scale():
+    """Differences of 1e-14 on values of 1 are round-off; the same digits scaled by 1e-20
+    are still round-off (relative), and a real difference of 1e-9 on values of 1e-12 is not."""
+    for scale in (1.0, 1e-20, 1e20):
+        g = grid_convergence([1, 2, 4], scale * np.array([1.0, 1.0 + 1e-14, 1.0 - 1e-14]))
+        assert g.convergence == "converged", scale
+    g = grid_convergence([1, 2, 4], [1e-12, 1e-12 + 1e-15, 1e-12 + 5e-15])
+    assert g.convergence == "monotonic"
+
+
+def test_error_plateau_is_flagged_from_the_local_orders():
+    """An error decreasing at order 2, then stuck near a solver tolerance of 1e-3."""
+    h = 0.5 ** np.arange(1, 7)
+    error = np.maximum(h ** 2, 1e-3) + 1e-6 * np.arange(6)
+    check = error_convergence(h, error, expected_order=2)
+    assert check["plateau"] and check["order_ok"] is False and "plateau" in check["reason"]
+    assert check["local_orders"][0] < 1.0 and np.isclose(check["local_orders"][-1], 2.0, rtol=1e-3)
+    clean = error_convergence(h, 3.0 * h ** 2, expected_order=2)
+    assert not clean["plateau"] and clean["order_ok"] and np.isclose(clean["observed_order"], 2)
+    # without an expected order, the coarser local orders are the yardstick
+    assert error_convergence(h, error)["plateau"]
+
+
+def test_gci_32_is_the_coarser_pairs_gci():
+    """gci_32 = Fs e_a32 / (r32^p - 1), relative to phi2 (Roache's GCI of grids 2 and 3)."""
+    h, phi = [1.0, 2.0, 4.0], [1.01, 1.04, 1.16]
+    g = grid_convergence(h, phi)
+    assert np.isclose(g.order, 2.0)
+    assert np.isclose(g.gci_32, 1.25 * (0.12 / 1.04) / (2.0 ** 2 - 1))
+    assert not hasattr(g, "gci_coarse")

@@ -624,3 +624,11 @@ def test_two_body_example_runs_from_the_command_line(tmp_path):
     jump = u[copies, 0] - u[interface, 0]
     assert np.abs(jump).max() > 0.0 and np.allclose(slip[copies], slip[interface])
     assert np.allclose(u[copies, 1], u[interface, 1], atol=1e-14)
+
+
+def test_study_rows_count_the_unknowns():
+    """The study table's DOFs column: displacement DOFs plus one slip per interface node
+    (the demo's friction rows showed 0)."""
+    problem, result = _bar(4, gamma=0.01)
+    nodes = problem.mesh.nvertices
+    assert result.meta["ndofs"] == nodes + result.meta["interface_nodes"] == 2 * nodes

@@ -85,7 +85,7 @@ def test_interrupted_study_resumes_where_it_stopped(tmp_path):
 def test_until_converged_and_dof_budget():
     study = run_study(PowerLaw(), sequence(6), qoi=["phi"], tolerance=0.05,
                       until_converged=True)
-    assert len(study.rows) < 6 and "mesh-independent at level" in study.stop_reason
+    assert len(study.rows) < 6 and "verified) at level" in study.stop_reason
     study = run_study(PowerLaw(), sequence(6), qoi=["phi"], tolerance=1e-9,
                       until_converged=True)
     assert len(study.rows) == 6 and "level budget" in study.stop_reason
@@ -126,3 +126,41 @@ def test_manufactured_solution_study_reports_theory_and_independence(tmp_path):
     assert abs(a["energy"]["observed_order"] - 2) <= 0.1
     assert a["energy"]["mesh_independent"] is True
     assert abs(a["energy"]["extrapolated"] - a["energy"]["reference"]) < 1e-4
+
+
+class ErrorLaw:
+    """An 'error QoI' tending to 0 at order 2, optionally stuck at a floor (a solver
+    tolerance): the verification cases of issue 17."""
+
+    key = "error-law"
+
+    def __init__(self, floor=0.0):
+        self.floor = floor
+
+    def __call__(self, mesh):
+        h = mesh_size(mesh)
+        return Result(mesh, qoi={"l2_error": max(0.3 * h ** 2, self.floor)},
+                      meta={"ndofs": mesh.nvertices, "expected_order": {"l2_error": 2},
+                            "reference": {"l2_error": 0.0}})
+
+
+def test_errors_tending_to_zero_are_judged_by_their_order_not_a_gci():
+    """A GCI relative to a value going to 0 is meaningless (here it would be > 30%): the
+    verdict is the observed order against the expected one, and the mesh-independence
+    column shows '-'."""
+    study = run_study(ErrorLaw(), sequence(5), tolerance=0.01)
+    a = study.analysis["l2_error"]
+    assert a["mesh_independent"] is None and a["order_ok"] is True
+    assert a["gci_fine"] > 0.3 and "verification" in a["reason"]
+    assert np.isclose(a["observed_order"], 2.0, atol=0.02)
+    row = next(line for line in to_markdown(study).splitlines() if line.startswith("| l2_error"))
+    assert row.split("|")[11].strip() == "-"             # the mesh-independent column
+    stopped = run_study(ErrorLaw(), sequence(6), tolerance=1e-9, until_converged=True)
+    assert len(stopped.rows) == 3 and "at level 2" in stopped.stop_reason
+
+
+def test_error_plateau_fails_verification():
+    study = run_study(ErrorLaw(floor=0.3 * 0.0625 ** 2 * 1.001), sequence(6))
+    a = study.analysis["l2_error"]
+    assert a["plateau"] and a["order_ok"] is False and "plateau" in a["reason"]
+    assert a["mesh_independent"] is None

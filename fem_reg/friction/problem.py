@@ -247,7 +247,9 @@ class _SlipProblem:
                   "regularization_energy", "dissipated_energy", "energy_error",
                   "slipping_nodes", "newton_iterations", "relaxation_steps",
                   "residual")} if rows else {}
-        meta = {"problem": self.name, "parameters": asdict(p), "dofs": int(self.K.shape[0]),
+        # unknowns: the displacement DOFs and one plastic slip per interface node
+        meta = {"problem": self.name, "parameters": asdict(p),
+                "ndofs": int(self.K.shape[0] + len(self.weights)),
                 "interface_nodes": int(len(self.weights)), "seconds": seconds,
                 "converged": failure is None,
                 "stop": failure or "end of the load path"}

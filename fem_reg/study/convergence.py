@@ -6,7 +6,12 @@ Pure functions over ``(h, phi)`` pairs; no meshes, no physics.
   "Procedure for estimation and reporting of uncertainty due to discretization in CFD
   applications", J. Fluids Eng. 130, 078001 — apparent order by fixed-point iteration (for
   non-constant refinement ratios), extrapolated value, approximate and extrapolated relative
-  errors, GCI on the fine and coarse pairs (Roache 1998).
+  errors, GCI of the fine pair (21) and of the next pair (32) (Roache 1998).
+* Classification on both differences before any order is trusted (Celik et al. 2008 with
+  ``R = e21 / e32``): ``0 < R < 1`` monotonic convergence, ``-1 < R < 0`` oscillatory
+  convergence, ``R >= 1`` monotonic divergence, ``R <= -1`` oscillatory divergence (the
+  oscillation grows); both differences at round-off: converged; exactly one at round-off:
+  indeterminate. ``docs/refinement_studies.md`` states the rules and their sources.
 * Four or more grids: also the least-squares fit ``phi = phi0 + a h^p`` (Eca & Hoekstra 2014,
   J. Comput. Phys. 262) with its standard error, and the local order of each consecutive
   triplet — the asymptotic-range test that means something (with three grids the ratio
@@ -25,7 +30,10 @@ from ..errors import ParameterError
 
 SAFETY_THREE_GRIDS = 1.25
 SAFETY_UNRELIABLE = 3.0
-ROUND_OFF = 1e-13          # differences below this (relative) are round-off
+# A difference is round-off when it is below ROUND_OFF times the largest |phi| of the study:
+# double precision (2.2e-16) amplified by assembly sums and a direct solve's conditioning
+# (1e3..1e4 for the meshes a study runs) leaves 1e-13..1e-12 of relative noise.
+ROUND_OFF = 1e-12
 MAX_ORDER = 20.0           # search range of orders for the iterations and the fit
 
 
@@ -33,10 +41,13 @@ MAX_ORDER = 20.0           # search range of orders for the iterations and the f
 class GridConvergence:
     """Result of :func:`grid_convergence` for one quantity (finest grid first).
 
-    ``convergence`` is ``monotonic``, ``oscillatory``, ``divergent``, ``converged`` (values
-    equal to round-off) or ``two-grid`` (order assumed, not observed). Errors ``e_a21``,
-    ``e_ext21`` and the GCIs are relative to the fine value unless ``relative`` is false
-    (a fine value of zero), in which case they are absolute.
+    ``convergence`` is ``monotonic``, ``oscillatory``, ``divergent`` (monotonic or
+    oscillatory divergence: ``notes`` says which), ``converged`` (both differences at
+    round-off), ``indeterminate`` (exactly one difference at round-off) or ``two-grid``
+    (order assumed, not observed). Errors ``e_a21``, ``e_ext21`` and the GCIs are relative
+    to the fine value unless ``relative`` is false (a fine value of zero), in which case they
+    are absolute. ``gci_32`` is the GCI of the coarser pair (grids 2 and 3, relative to
+    ``phi2``), the numerator of Roache's asymptotic ratio ``GCI_32 / (r21^p GCI_21)``.
     """
 
     h: list
@@ -50,7 +61,7 @@ class GridConvergence:
     e_a21: float = None
     e_ext21: float = None
     gci_fine: float = None
-    gci_coarse: float = None
+    gci_32: float = None
     asymptotic_ratio: float = None
     safety_factor: float = None
     relative: bool = True
@@ -68,9 +79,9 @@ class GridConvergence:
         tolerance = positive("tolerance", tolerance)
         unit = "" if self.relative else " (absolute)"
         if self.convergence == "converged":
-            return True, "values equal to round-off on the finest grids"
-        if self.convergence == "divergent":
-            return False, "divergent: differences grow with refinement (R >= 1)"
+            return True, "the three finest values agree to round-off"
+        if self.convergence in ("divergent", "indeterminate"):
+            return False, f"{self.convergence}: {self.notes[-1]}"
         if self.gci_fine is None:
             return False, "no GCI available"
         limit = _percent(tolerance, self.relative)
@@ -189,6 +200,74 @@ def loglog_slope(h, error, levels=None):
     return float(np.polyfit(np.log(h), np.log(error), 1)[0])
 
 
+PLATEAU_FRACTION = 0.5     # a finest local order below this share of the expected: plateau
+
+
+def error_convergence(h, error, expected_order=None, levels=3, order_tolerance=0.1):
+    """Code verification of an error that tends to 0 (``|phi - phi_exact|``).
+
+    A GCI relative to a value going to 0 means nothing; an error is judged by its observed
+    order against the method's formal order (MOOSE's and scikit-fem's convention: the
+    least-squares slope of ``log|error|`` against ``log h`` over the ``levels`` finest grids
+    within ``order_tolerance`` of the expected order) and by its local orders, the slopes
+    between consecutive grids: an error that stops decreasing (an iterative solver's
+    tolerance, the round-off floor) shows as a finest local order far below the coarser ones
+    and is flagged as a plateau instead of being fitted as if it converged.
+
+    Returns
+    -------
+    dict
+        ``observed_order`` (None when the errors are at round-off), ``local_orders`` (finest
+        pair first), ``plateau``, ``order_ok`` (None without an expected order) and
+        ``reason``.
+    """
+    h = np.asarray(h, float)
+    error = np.abs(np.asarray(error, float))
+    order = np.argsort(h)
+    h, error = h[order], error[order]
+    out = {"observed_order": None, "local_orders": [], "plateau": False, "order_ok": None}
+    if len(h) < 2:
+        out["reason"] = "one level: no order"
+        return out
+    if (error <= np.finfo(float).tiny).all():
+        out["reason"] = "errors are zero on every level: the method is exact here"
+        out["order_ok"] = True if expected_order is not None else None
+        return out
+    if (error <= np.finfo(float).tiny).any():
+        out["reason"] = ("an error of exactly zero on some levels but not on others: "
+                         "indeterminate")
+        out["order_ok"] = False if expected_order is not None else None
+        return out
+    local = [float(math.log(error[k + 1] / error[k]) / math.log(h[k + 1] / h[k]))
+             for k in range(len(h) - 1)]
+    out["local_orders"] = local
+    out["observed_order"] = loglog_slope(h, error, levels=min(levels, len(h)))
+    target = expected_order if expected_order is not None else \
+        (max(local[1:]) if len(local) > 1 else None)
+    finest = local[0]
+    if target is not None and target > 0 and len(local) > 1 and \
+            finest < PLATEAU_FRACTION * target:
+        out["plateau"] = True
+        out["order_ok"] = False if expected_order is not None else None
+        orders = ", ".join(f"{q:.2f}" for q in local)
+        out["reason"] = (f"error plateau: local orders {orders} (finest first) fall below "
+                         f"{PLATEAU_FRACTION:g} x {target:.3g} on the finest pair; the error "
+                         f"stops decreasing at {error[0]:.3g} (solver tolerance or round-off?)")
+        return out
+    text = f"observed order {out['observed_order']:.3g}"
+    if len(h) < 3:
+        out["reason"] = f"{text} from two levels: one slope cannot show a plateau; add a level"
+        return out
+    if expected_order is None:
+        out["reason"] = f"{text} (no expected order given)"
+        return out
+    out["order_ok"] = bool(abs(out["observed_order"] - expected_order) <= order_tolerance)
+    relation = "within" if out["order_ok"] else "not within"
+    out["reason"] = (f"{text} {relation} {order_tolerance:g} of the expected "
+                     f"{expected_order:g}; finest error {error[0]:.3g}")
+    return out
+
+
 def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
     """Observed order, extrapolated value, GCI and convergence type of one quantity.
 
@@ -245,24 +324,30 @@ def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
     if abs(e21) <= tiny and abs(e32) <= tiny:
         result.convergence = "converged"
         result.extrapolated = float(phi[0])
-        result.e_a21 = result.e_ext21 = result.gci_fine = result.gci_coarse = 0.0
+        result.e_a21 = result.e_ext21 = result.gci_fine = result.gci_32 = 0.0
         result.notes.append("the three finest values agree to round-off")
         return result
-    if abs(e21) <= tiny:
-        result.convergence = "converged"
-        result.extrapolated = float(phi[0])
-        result.e_a21 = result.e_ext21 = result.gci_fine = 0.0
-        result.notes.append("the two finest values agree to round-off")
-        return result
-    if abs(e32) <= tiny:
-        result.convergence = "divergent"
-        result.notes.append("the two coarsest values agree but the finest differs")
+    if abs(e21) <= tiny or abs(e32) <= tiny:
+        # one pair agrees, the other does not: a plateau reached by chance, a value that
+        # jumps, or a solver that stalled; no order or uncertainty can be estimated
+        result.convergence = "indeterminate"
+        which = ("the two finest values agree to round-off but the third differs by "
+                 f"{_percent(abs(e32) / norm, relative)}") if abs(e21) <= tiny else \
+                ("the two coarser values agree to round-off but the finest differs by "
+                 f"{_percent(abs(e21) / norm, relative)}")
+        result.notes.append(f"{which}: add a level")
         return result
 
     R = e21 / e32
     if R >= 1:
         result.convergence = "divergent"
-        result.notes.append(f"R = e21/e32 = {R:.3g} >= 1: differences grow with refinement")
+        result.notes.append(f"monotonic divergence, R = e21/e32 = {R:.3g} >= 1: the "
+                            f"differences grow with refinement")
+        return result
+    if R <= -1:
+        result.convergence = "divergent"
+        result.notes.append(f"oscillatory divergence, R = e21/e32 = {R:.3g} <= -1: the "
+                            f"oscillation grows with refinement")
         return result
     result.convergence = "monotonic" if R > 0 else "oscillatory"
     p = celik_order(e21, e32, r21, r32)
@@ -278,9 +363,9 @@ def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
     fs = safety_factor or (SAFETY_THREE_GRIDS if reliable else SAFETY_UNRELIABLE)
     _fine_pair(result, phi, r21, p, fs, norm, tiny)
     e_a32 = abs(e32) / (abs(phi[1]) if relative else 1.0)
-    result.gci_coarse = float(fs * e_a32 / (r32 ** p - 1.0))
+    result.gci_32 = float(fs * e_a32 / (r32 ** p - 1.0))
     if result.gci_fine > 0:
-        result.asymptotic_ratio = float(result.gci_coarse / (r21 ** p * result.gci_fine))
+        result.asymptotic_ratio = float(result.gci_32 / (r21 ** p * result.gci_fine))
 
     if len(h) >= 4:
         for k in range(len(h) - 2):

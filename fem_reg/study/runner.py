@@ -23,7 +23,7 @@ from ..atomic import write_text
 from ..checks import integer, positive
 from ..errors import FemRegError, ParameterError
 from ..mesh import MeshSequence, mesh_size
-from .convergence import grid_convergence, loglog_slope
+from .convergence import ROUND_OFF, error_convergence, grid_convergence
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class StudyResult:
         return [row for row in self.rows if row.get("error")]
 
     def verdicts(self):
-        """QoI name -> mesh_independent."""
+        """QoI name -> mesh_independent (None for an error judged by its order)."""
         return {name: a["mesh_independent"] for name, a in self.analysis.items()}
 
     def to_dict(self):
@@ -114,8 +114,23 @@ class StudyResult:
                 "sequence": self.sequence, "levels": self.rows, "qoi": self.analysis}
 
 
+def settled(entry):
+    """A QoI's analysis needs no more levels: mesh-independent, or (an error that tends to 0,
+    judged by code verification) its observed order agrees with the expected one."""
+    if entry.get("mesh_independent") is None:
+        return bool(entry.get("order_ok"))
+    return bool(entry["mesh_independent"])
+
+
 def analyse(rows, qoi, tolerance, asymptotic_tolerance=0.1, expected_orders=None):
-    """Per-QoI grid convergence over the levels that succeeded."""
+    """Per-QoI grid convergence over the levels that succeeded.
+
+    A QoI whose exact value the problem declares as 0 (an error of a manufactured solution)
+    is judged by code verification (:func:`~fem_reg.study.convergence.error_convergence`):
+    ``mesh_independent`` is None (a GCI relative to a value tending to 0 means nothing) and
+    ``order_ok`` carries the verdict. Other QoIs get the GCI verdict; with a known exact
+    value their error's order is checked too, and an error plateau is added to the reason.
+    """
     good = [row for row in rows if not row.get("error") and row.get("qoi")]
     expected_orders = expected_orders or {}
     analysis = {}
@@ -132,12 +147,24 @@ def analyse(rows, qoi, tolerance, asymptotic_tolerance=0.1, expected_orders=None
                           if name in row.get("reference", {})), None)
         entry["expected_order"] = expected
         entry["reference"] = reference
+        h, phi = zip(*points) if points else ((), ())
+        scale = max((abs(v) for v in phi), default=0.0)
+        verification = reference is not None and abs(reference) <= ROUND_OFF * scale
+        check = None
+        if reference is not None and len(points) >= 2:
+            check = error_convergence(h, [v - reference for v in phi], expected,
+                                      levels=min(3, len(h)))
+            entry.update(observed_order=check["observed_order"],
+                         local_error_orders=check["local_orders"], plateau=check["plateau"])
+            if expected is not None:
+                entry["order_ok"] = check["order_ok"]
+        if verification:
+            entry["mesh_independent"] = None
         if len(points) < 2 or (len(points) == 2 and expected is None):
             entry["reason"] = f"{len(points)} level(s) solved; need 3 (or 2 with an " \
                               f"expected order)"
             analysis[name] = entry
             continue
-        h, phi = zip(*points)
         try:
             gc = grid_convergence(h, phi, expected_order=expected)
         except FemRegError as err:
@@ -146,13 +173,12 @@ def analyse(rows, qoi, tolerance, asymptotic_tolerance=0.1, expected_orders=None
             continue
         independent, reason = gc.verdict(tolerance, asymptotic_tolerance)
         entry.update(gc.to_dict())
-        entry.update(mesh_independent=independent, reason=reason)
-        if reference is not None:
-            errors = [abs(p - reference) for p in phi]
-            if all(e > 0 for e in errors):
-                entry["observed_order"] = loglog_slope(h, errors, levels=min(3, len(h)))
-                if expected is not None:
-                    entry["order_ok"] = abs(entry["observed_order"] - expected) <= 0.1
+        if verification:
+            entry["reason"] = f"verification against the exact value 0: {check['reason']}"
+        else:
+            if check is not None and check["plateau"]:
+                reason = f"{reason}; {check['reason']}"
+            entry.update(mesh_independent=independent, reason=reason)
         analysis[name] = entry
     return analysis
 
@@ -246,8 +272,9 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
             if until_converged:
                 analysis = analyse(list(rows.values()), qoi, tolerance, asymptotic_tolerance,
                                    expected_orders)
-                if analysis and all(a["mesh_independent"] for a in analysis.values()):
-                    stop_reason = f"every watched QoI mesh-independent at level {level}"
+                if analysis and all(settled(a) for a in analysis.values()):
+                    stop_reason = (f"every watched QoI mesh-independent (or, for errors, verified) "
+                                   f"at level {level}")
                     break
         else:
             if until_converged:
