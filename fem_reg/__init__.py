@@ -9,8 +9,10 @@ files), :mod:`fem_reg.study` (grid convergence, refinement studies), :mod:`fem_r
 
 __version__ = "0.1.0"
 
-from .errors import (CaseError, FemRegError, MeshError, MeshFileError,  # noqa: E402
-                     ParameterError, SingularSystemError, SolverError, UnknownNameError)
+from .errors import (CaseError, CheckpointError, FemRegError, MeshError,  # noqa: E402
+                     MeshFileError, ParameterError, ResourceError, SingularSystemError,
+                     SolverError, UnknownNameError, WriteError)
 
-__all__ = ["__version__", "CaseError", "FemRegError", "MeshError", "MeshFileError",
-           "ParameterError", "SingularSystemError", "SolverError", "UnknownNameError"]
+__all__ = ["__version__", "CaseError", "CheckpointError", "FemRegError", "MeshError",
+           "MeshFileError", "ParameterError", "ResourceError", "SingularSystemError",
+           "SolverError", "UnknownNameError", "WriteError"]

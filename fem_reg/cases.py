@@ -5,6 +5,7 @@ import shutil
 from dataclasses import MISSING, fields
 from pathlib import Path
 
+from .atomic import case_lock, check_writable, recover_staging, relocate, staged_outputs
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, SolverError, UnknownNameError
 from .io.case import check_keys, write_outputs
@@ -61,25 +62,32 @@ def run_case(case, out_dir, progress=None, resume=False):
     written, then raises :class:`SolverError` saying so.
     """
     solve = solver_for(case)
+    study_options(case)       # a misspelled [study] key is a mistake under `run` too
     iterative = getattr(solve.problem, "iterative", False)
     if resume and not iterative:
         raise CaseError(f"{case.source}: --resume is for iterative problems; "
                         f"'{case.problem}' solves in one go")
-    checkpoint = Path(out_dir) / f"{case.name}.checkpoint.npz"
+    out_dir = Path(out_dir)
+    checkpoint = out_dir / f"{case.name}.checkpoint.npz"
     if resume and not checkpoint.is_file():
         raise CaseError(f"{checkpoint}: no checkpoint to resume from")
     options = {"progress": progress, "checkpoint": checkpoint, "resume": resume} \
         if iterative else {"progress": progress} \
         if getattr(solve.problem, "reports_progress", False) else {}
     mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
-    try:
-        result = solve(mesh, **options)
-    except FemRegError as err:   # e.g. a boundary name the mesh does not have
-        raise type(err)(f"{case.source}: {err}") from err
-    outputs = write_outputs(result, case, out_dir)
+    check_writable(out_dir)
+    with case_lock(out_dir, case.name):
+        recover_staging(out_dir, case.name)
+        try:
+            result = solve(mesh, **options)
+        except FemRegError as err:   # e.g. a boundary name the mesh does not have
+            raise type(err)(f"{case.source}: {err}") from err
+        # all outputs or none: written aside, then moved into place together
+        with staged_outputs(out_dir, case.name) as stage:
+            outputs = relocate(write_outputs(result, case, stage), stage, out_dir)
     if result.meta.get("converged") is False:
         raise SolverError(f"{case.source}: stopped early: {result.meta['stop']}; the "
-                          f"converged steps are written to {Path(out_dir)}")
+                          f"converged steps are written to {out_dir}")
     return {"case": case.name, "problem": case.problem, "title": case.title,
             "qoi": result.qoi, "outputs": outputs,
             "meta": {k: v for k, v in result.meta.items() if k != "parameters"}}
@@ -124,12 +132,20 @@ def study_case(case, out_dir, fresh=False, progress=None, **overrides):
                                   f"{case.source} [mesh]")
     out_dir = Path(out_dir)
     cache = out_dir / "cache"
-    if fresh and cache.exists():
-        shutil.rmtree(cache)
-    study = run_study(solve, sequence, qoi=options["qoi"], tolerance=options["tolerance"],
-                      asymptotic_tolerance=options["asymptotic_tolerance"], cache_dir=cache,
-                      workers=options["workers"], until_converged=options["until_converged"],
-                      max_dofs=options["max_dofs"], progress=progress)
-    files = write_reports(study, out_dir, stem=f"{case.name}_study",
-                          title=case.title or case.name)
+    stem = f"{case.name}_study"
+    check_writable(out_dir)      # before any level is solved, not when the report is due
+    with case_lock(out_dir, case.name):
+        recover_staging(out_dir, stem)
+        if fresh and cache.exists():
+            shutil.rmtree(cache)
+        check_writable(cache)
+        study = run_study(solve, sequence, qoi=options["qoi"],
+                          tolerance=options["tolerance"],
+                          asymptotic_tolerance=options["asymptotic_tolerance"],
+                          cache_dir=cache, workers=options["workers"],
+                          until_converged=options["until_converged"],
+                          max_dofs=options["max_dofs"], progress=progress)
+        with staged_outputs(out_dir, stem) as stage:
+            files = relocate(write_reports(study, stage, stem=stem,
+                                           title=case.title or case.name), stage, out_dir)
     return study, files

@@ -38,3 +38,15 @@ class SolverError(FemRegError):
 
 class SingularSystemError(SolverError):
     """A singular system, typically from missing supports."""
+
+
+class WriteError(FemRegError):
+    """An output that cannot be written: read-only folder or file system, full disk."""
+
+
+class ResourceError(FemRegError):
+    """A request whose estimated size (cells, DOFs, memory) exceeds the limit."""
+
+
+class CheckpointError(FemRegError):
+    """A checkpoint that cannot be used: truncated, non-finite, or from another case."""

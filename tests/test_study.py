@@ -11,6 +11,7 @@ from fem_reg.io import Result
 from fem_reg.mesh import Remeshing, UniformRefinement, mesh_size, rectangle
 from fem_reg.mms import HelmholtzMMS
 from fem_reg.study import ProblemSolver, run_study, to_markdown, write_reports
+from fem_reg.study.runner import read_cached
 
 
 class PowerLaw:
@@ -164,3 +165,57 @@ def test_error_plateau_fails_verification():
     a = study.analysis["l2_error"]
     assert a["plateau"] and a["order_ok"] is False and "plateau" in a["reason"]
     assert a["mesh_independent"] is None
+
+
+# -- the cache is verified, not trusted (issue 17) --------------------------------------------
+
+def _cached_study(tmp_path, log_dir=None):
+    return run_study(PowerLaw(log_dir), sequence(), cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.parametrize("damage", ["edit-value", "drop-key", "truncate", "garbage-vtu",
+                                    "other-level", "delete-vtu"])
+def test_tampered_cache_entries_are_detected_and_solved_again(tmp_path, caplog, damage):
+    first = _cached_study(tmp_path)
+    cache = tmp_path / "cache"
+    entries = sorted(cache.glob("*.json"), key=lambda p: json.loads(p.read_text())["level"])
+    target = entries[2]
+    record = json.loads(target.read_text())
+    if damage == "edit-value":            # a wrong value that would change the verdict
+        record["qoi"]["phi"] = 5.0
+        target.write_text(json.dumps(record))
+    elif damage == "drop-key":
+        del record["h"]
+        target.write_text(json.dumps(record))
+    elif damage == "truncate":
+        target.write_text(target.read_text()[:40])
+    elif damage == "garbage-vtu":
+        (cache / record["fields"]).write_bytes(b"not a vtu at all")
+    elif damage == "other-level":         # a copy of another level's entry under this name
+        target.write_text(entries[1].read_text())
+    elif damage == "delete-vtu":
+        (cache / record["fields"]).unlink()
+    log_dir = tmp_path / "calls"
+    log_dir.mkdir()
+    with caplog.at_level("WARNING"):
+        again = _cached_study(tmp_path, log_dir)
+    assert calls(log_dir) == [2]                           # only the damaged level re-solved
+    assert any("solving level 2 again" in r.message for r in caplog.records)
+    assert [r["qoi"] for r in again.rows] == [r["qoi"] for r in first.rows]
+    assert again.analysis["phi"]["mesh_independent"] == first.analysis["phi"]["mesh_independent"]
+    assert read_cached(target, 2, target.stem)[1] is None  # repaired
+
+
+def test_copied_study_folder_reads_its_own_fields(tmp_path):
+    """Fields are named relative to the cache folder: a copied study reads the copy."""
+    import shutil
+    _cached_study(tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    shutil.rmtree(tmp_path / "a")
+    log_dir = tmp_path / "calls"
+    log_dir.mkdir()
+    study = _cached_study(tmp_path / "b", log_dir)
+    assert calls(log_dir) == [] and all(row["cached"] for row in study.rows)
+    files = write_reports(study, tmp_path / "report", stem="s")
+    pvd = next(p for p in files if p.endswith("s_levels.pvd"))
+    assert open(pvd).read().count("<DataSet") == 4

@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import CaseError
 
 TOP_LEVEL = {"title": str, "problem": str, "mesh": dict, "parameters": dict, "output": dict,
@@ -89,6 +91,7 @@ def case_from_dict(data, source="case", base_dir="."):
     for name in output.get("png", []):
         if not isinstance(name, str):
             raise CaseError(f"{source} [output]: 'png' lists field names, got {name!r}")
+    check_output_options(output, f"{source} [output]")
     return Case(problem=data["problem"], mesh=dict(data["mesh"]),
                 parameters=dict(data.get("parameters", {})), output=dict(output),
                 study=dict(data.get("study", {})), title=data.get("title", ""),
@@ -116,17 +119,39 @@ def load_case(path):
     return case_from_dict(data, source=str(path), base_dir=path.parent)
 
 
-def write_outputs(result, case, out_dir):
-    """Write what ``[output]`` asks for; returns the files written.
+def check_output_options(output, where):
+    """What ``[output]`` asks for that can be checked without a result: the colour map's
+    name, the contour's keys and format. Called when the case is read, before any work."""
+    cmap = output.get("cmap")
+    if cmap is not None:
+        import matplotlib
+        if cmap not in matplotlib.colormaps:
+            close = [n for n in sorted(matplotlib.colormaps) if n.lower().startswith(
+                cmap.lower()[:3])][:6]
+            raise CaseError(f"{where}: unknown colour map 'cmap = {cmap!r}'"
+                            + (f"; close: {', '.join(close)}" if close else
+                               "; any matplotlib colour map name, e.g. viridis, gray_r"))
+    contour = output.get("contour")
+    if contour is not None:
+        check_keys(contour, CONTOUR_KEYS, f"{where} contour")
+        if contour.get("format", "vtp") not in ("vtp", "stl"):
+            raise CaseError(f"{where}: contour format must be vtp or stl, got "
+                            f"{contour['format']!r}")
 
-    Default: the result as ``.vtu`` (plus a ``.pvd`` of its history if it has one) and its
-    series (CSV and PNG). ``png`` lists fields to picture (``cmap``, ``threshold``: show
-    only cells above a level, for 3D designs), ``contour = {field, value, format}`` writes
-    an iso-line/surface (``.vtp`` or ``.stl``). Fields that do not exist are reported
-    before anything is written.
-    """
-    out_dir = Path(out_dir)
+
+def _scalar_range(values):
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim > 1:
+        values = np.linalg.norm(values.reshape(len(values), -1), axis=1)
+    return float(values.min()), float(values.max())
+
+
+def check_outputs(result, case):
+    """Everything ``[output]`` asks for, checked against the result before the first file
+    is written: field names, the warp field, the threshold and the contour level within
+    their field's range. Returns the contour options completed with defaults (or None)."""
     where = f"{case.source} [output]"
+    check_output_options(case.output, where)
     for name in case.output.get("png", []):
         if name not in result.fields:
             raise CaseError(f"{where}: png field '{name}' does not exist; "
@@ -135,16 +160,46 @@ def write_outputs(result, case, out_dir):
     if warp is not None and warp not in result.point_data:
         raise CaseError(f"{where}: warp field '{warp}' does not exist; "
                         f"point fields: {', '.join(result.point_data)}")
+    if warp is not None and np.asarray(result.point_data[warp]).ndim != 2:
+        raise CaseError(f"{where}: warp field '{warp}' must be a vector point field")
+    threshold = case.output.get("threshold")
+    if threshold is not None:
+        for name in case.output.get("png", []):
+            low, high = _scalar_range(result.field(name)[0])
+            if high < threshold:
+                raise CaseError(f"{where}: threshold = {threshold:g} hides every cell of "
+                                f"'{name}' (its range is [{low:.3g}, {high:.3g}])")
     contour = case.output.get("contour")
-    if contour is not None:
-        check_keys(contour, CONTOUR_KEYS, f"{where} contour")
-        contour = {"field": "density", "value": 0.5, "format": "vtp", **contour}
-        if contour["field"] not in result.fields:
-            raise CaseError(f"{where}: contour field '{contour['field']}' does "
-                            f"not exist; fields: {', '.join(result.fields)}")
-        if contour["format"] not in ("vtp", "stl"):
-            raise CaseError(f"{where}: contour format must be vtp or stl, got "
-                            f"{contour['format']!r}")
+    if contour is None:
+        return None
+    contour = {"field": "density", "value": 0.5, "format": "vtp", **contour}
+    if contour["field"] not in result.fields:
+        raise CaseError(f"{where}: contour field '{contour['field']}' does "
+                        f"not exist; fields: {', '.join(result.fields)}")
+    values = np.asarray(result.field(contour["field"])[0])
+    if values.ndim != 1:
+        raise CaseError(f"{where}: contour field '{contour['field']}' must be a scalar field")
+    low, high = _scalar_range(values)
+    if not low < contour["value"] < high:
+        raise CaseError(f"{where}: contour value {contour['value']:g} is outside the range "
+                        f"of '{contour['field']}' ([{low:.3g}, {high:.3g}])")
+    if contour["format"] == "stl" and result.mesh.dim() != 3:
+        raise CaseError(f"{where}: contour format 'stl' is for 3D iso-surfaces; use vtp in 2D")
+    return contour
+
+
+def write_outputs(result, case, out_dir):
+    """Write what ``[output]`` asks for; returns the files written.
+
+    Default: the result as ``.vtu`` (plus a ``.pvd`` of its history if it has one) and its
+    series (CSV and PNG). ``png`` lists fields to picture (``cmap``, ``threshold``: show
+    only cells above a level, for 3D designs), ``contour = {field, value, format}`` writes
+    an iso-line/surface (``.vtp`` or ``.stl``). Everything is checked
+    (:func:`check_outputs`) before anything is written.
+    """
+    out_dir = Path(out_dir)
+    contour = check_outputs(result, case)
+    warp = case.output.get("warp")
     files = []
     if case.output.get("vtu", True):
         files += result.write(out_dir / f"{case.name}.vtu")

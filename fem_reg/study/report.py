@@ -146,8 +146,12 @@ def write_levels_pvd(study, path):
     import meshio
     writer = PvdWriter(path)
     for row in study.rows:
-        if row.get("fields") and Path(row["fields"]).is_file():
-            writer.add(meshio.read(row["fields"]), time=row["level"])
+        if not row.get("fields"):
+            continue
+        # cached fields are named relative to the cache folder (a copied study still works)
+        fields = Path(study.cache_dir or ".") / row["fields"]
+        if fields.is_file():
+            writer.add(meshio.read(fields), time=row["level"])
     return writer.files if writer.entries else []
 
 

@@ -59,9 +59,60 @@ def _solver_key(solve, key):
     return f"{getattr(solve, '__module__', '')}.{getattr(solve, '__qualname__', repr(solve))}"
 
 
-def run_level(solve, sequence, level, cache_file=None, fields_file=None):
+CACHE_KEYS = ("level", "key", "h", "cells", "ndofs", "seconds", "qoi", "reference",
+              "expected_order", "error", "sha256")
+
+
+def _digest(record):
+    """SHA-256 of a record's content (everything but the digest itself), canonical JSON."""
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_cached(cache_file, level, key, fields=True):
+    """A level's cached record, verified: ``(record, None)``, or ``(None, why)`` when the
+    entry is unreadable, incomplete, tampered with (content hash), for another level or
+    problem (key), or its fields file is missing or altered. Never trusted blindly: a bad
+    entry is solved again."""
+    cache_file = Path(cache_file)
+    try:
+        record = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        return None, f"unreadable ({type(err).__name__})"
+    if not isinstance(record, dict):
+        return None, "not a level record"
+    missing = [k for k in CACHE_KEYS if k not in record]
+    if missing:
+        return None, f"incomplete (no {', '.join(missing)})"
+    if record["sha256"] != _digest(record):
+        return None, "content does not match its hash (edited or corrupted)"
+    if record["key"] != key or record["level"] != level:
+        return None, f"belongs to {record['key']} level {record['level']}"
+    if record.get("error"):
+        return None, "a failed level"
+    if fields:
+        name = record.get("fields")
+        path = cache_file.parent / name if isinstance(name, str) else None
+        if path is None or Path(name).is_absolute() or not path.is_file():
+            return None, "its fields file is missing"
+        if _file_digest(path) != record.get("fields_sha256"):
+            return None, f"its fields file {path.name} does not match its hash"
+    return record, None
+
+
+def run_level(solve, sequence, level, cache_file=None, fields_file=None, key=None):
     """Build the mesh of ``level``, solve, and return the level's record (never raises for a
-    failing solve: the error is recorded)."""
+    failing solve: the error is recorded). With ``cache_file`` the record is written there
+    with its key (``key``, default the file's stem), a content hash, and the fields file's
+    name (relative to the cache folder) and hash."""
     start = time.perf_counter()
     record = {"level": level}
     try:
@@ -76,15 +127,23 @@ def run_level(solve, sequence, level, cache_file=None, fields_file=None):
             expected_order={k: float(v)
                             for k, v in result.meta.get("expected_order", {}).items()},
             error=None)
-        if fields_file is not None:
+        if cache_file is not None:
+            cache_file = Path(cache_file)
+            record["key"] = key or cache_file.stem
+            if fields_file is not None:
+                result.write(fields_file)
+                record["fields"] = Path(fields_file).name
+                record["fields_sha256"] = _file_digest(fields_file)
+            record["sha256"] = _digest(record)
+            write_text(cache_file, json.dumps(record, indent=1))
+        elif fields_file is not None:
             result.write(fields_file)
             record["fields"] = str(fields_file)
-        if cache_file is not None:
-            write_text(cache_file, json.dumps(record, indent=1))
     except Exception as err:  # a failing level is data for the study, not its end
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         record.update(seconds=time.perf_counter() - start, qoi={}, ndofs=record.get("ndofs"),
                       error=f"{type(err).__name__}: {message}")
+        record.pop("sha256", None)
         if not isinstance(err, FemRegError):
             record["traceback"] = traceback.format_exc(limit=6)
     return record
@@ -100,6 +159,7 @@ class StudyResult:
     stop_reason: str
     key: str = ""
     sequence: dict = field(default_factory=dict)
+    cache_dir: str | None = None
 
     @property
     def failed(self):
@@ -241,12 +301,15 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
     rows = {}
     for level in range(sequence.levels):
         cache_file, _ = files(level)
-        if cache_file is not None and cache_file.is_file():
-            try:
-                rows[level] = {**json.loads(cache_file.read_text()), "cached": True}
-                report("cached", rows[level])
-            except (OSError, ValueError):
-                log.warning("ignoring unreadable cache file %s", cache_file)
+        if cache_file is None or not cache_file.is_file():
+            continue
+        record, why = read_cached(cache_file, level, cache_file.stem, fields)
+        if record is None:
+            log.warning("cache entry %s: %s; solving level %d again", cache_file, why, level)
+            report("invalid", {"level": level, "reason": why})
+            continue
+        rows[level] = {**record, "cached": True}
+        report("cached", rows[level])
 
     todo = [level for level in range(sequence.levels) if level not in rows]
     stop_reason = f"all {sequence.levels} levels solved"
@@ -304,4 +367,5 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
     analysis = analyse(ordered, qoi, tolerance, asymptotic_tolerance, expected_orders)
     return StudyResult(rows=ordered, analysis=analysis, tolerance=tolerance,
                        stop_reason=stop_reason, key=problem_key,
-                       sequence=sequence.describe())
+                       sequence=sequence.describe(),
+                       cache_dir=str(cache) if cache is not None else None)
