@@ -5,9 +5,11 @@ prints one line ``fem-reg: error: ...`` and exits with status 2.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,10 +37,13 @@ def _out_dir(args, default):
 
 
 def cmd_run(args):
-    from .cases import run_case
+    from .cases import problem_class, run_case
     from .io.case import load_case
     case = load_case(args.case)
     out = _out_dir(args, case.name)
+    if getattr(problem_class(case.problem, case.source), "iterative", False):
+        args.interrupted = (f"no output was changed; the optimization's checkpoint is in "
+                            f"{out}: continue with --resume")
     start = time.perf_counter()
     log.info("running %s (%s) -> %s", case.name, case.problem, out)
     from .io.progress import ProgressBar
@@ -52,6 +57,11 @@ def cmd_run(args):
     with bar:
         summary = run_case(case, out, progress=progress, resume=args.resume)
     summary["seconds"] = time.perf_counter() - start
+    if summary["meta"].get("rebuilt_from_checkpoint"):
+        log.info("the checkpoint's run had finished (%s): its outputs were written again "
+                 "without optimizing%s", summary["meta"]["stop"],
+                 "; raise max_iterations to continue" if summary["meta"]["stop"] ==
+                 "max_iterations" else "")
     if args.json:
         _print_json(summary)
     else:
@@ -91,6 +101,8 @@ def cmd_study(args):
     options = study_options(case, levels=args.levels, workers=args.workers,
                             tolerance=args.tolerance)
     out = _out_dir(args, case.name)
+    args.interrupted = (f"the levels solved so far are cached in {out / 'cache'}; no report "
+                        f"was changed: run the same command again to continue")
     log.info("study of %s: %d levels (%s) -> %s", case.name, options["levels"],
              options["refinement"], out)
     bar, report = _study_progress(options["levels"], args.quiet)
@@ -110,6 +122,8 @@ def cmd_study(args):
 
 def cmd_demo(args):
     from .demo import run_demo
+    args.interrupted = (f"the finished studies are cached under {args.out or 'fem_reg_demo'}: "
+                        f"run fem-reg demo again to continue")
     summary = run_demo(Path(args.out or "fem_reg_demo"), quick=args.quick)
     if args.json:
         _print_json(summary)
@@ -239,6 +253,32 @@ def build_parser():
     return parser
 
 
+INTERRUPTED = {"run": "no output was written or changed (outputs are written as one set)",
+               "mesh make": "no mesh file was written",
+               "mesh info": "nothing was written", "problems": "nothing was written"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (SIGINT)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:          # not the main thread (an embedding application): leave it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -247,9 +287,12 @@ def main(argv=None):
     log.handlers[:] = [handler]
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
     log.propagate = False
+    command = " ".join(filter(None, (args.command, getattr(args, "mesh_command", None))))
+    args.interrupted = INTERRUPTED.get(command, "")
     try:
-        status = args.func(args)
-        sys.stdout.flush()
+        with _sigterm_as_interrupt():
+            status = args.func(args)
+            sys.stdout.flush()
     except BrokenPipeError:
         # the reader (``| head``) went away: not an error of ours; silence the final flush
         sys.stdout = open(os.devnull, "w")
@@ -258,10 +301,10 @@ def main(argv=None):
         message = " ".join(str(err).split())
         print(f"fem-reg: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("fem-reg: interrupted (study levels done are cached: run again; an optimization "
-              "wrote its checkpoint: run again with --resume)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
+        print(f"fem-reg: error: {command} {what}: {args.interrupted}", file=sys.stderr)
+        return 2
     return status or 0
 
 

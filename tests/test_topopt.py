@@ -14,7 +14,7 @@ from skfem.assembly import Dofs
 from skfem.helpers import ddot, sym_grad, trace
 
 from fem_reg.cli import main
-from fem_reg.errors import FemRegError, ParameterError
+from fem_reg.errors import CheckpointError, FemRegError, ParameterError
 from fem_reg.fe import (Material, dofs_rigid_body_modes, elasticity_form, lagrange,
                          rigid_body_modes)
 from fem_reg.mesh import block_on_base, cantilever, cantilever_box, mbb_beam
@@ -253,12 +253,52 @@ def test_resume_refuses_another_case(tmp_path):
     mesh = cantilever(h=0.3)
     checkpoint = tmp_path / "run.npz"
     TopOpt(mesh, **CANTILEVER, max_iterations=3).solve(checkpoint=checkpoint)
-    with pytest.raises(ParameterError, match="belongs to another case"):
+    with pytest.raises(CheckpointError, match="belongs to another case"):
         TopOpt(mesh, **CANTILEVER, max_iterations=6, volume_fraction=0.4).solve(
             checkpoint=checkpoint, resume=True)
+    good = checkpoint.read_bytes()
     checkpoint.write_bytes(b"not a checkpoint")
     with pytest.raises(FemRegError, match="not a readable checkpoint"):
         TopOpt(mesh, **CANTILEVER).solve(checkpoint=checkpoint, resume=True)
+    for cut in (len(good) // 2, len(good) - 10, 30):      # truncated (killed mid-copy)
+        checkpoint.write_bytes(good[:cut])
+        with pytest.raises(CheckpointError, match=r"run.npz: not a readable checkpoint "
+                                                  r"\(truncated or corrupted"):
+            TopOpt(mesh, **CANTILEVER, max_iterations=6).solve(checkpoint=checkpoint,
+                                                                resume=True)
+
+
+def test_non_finite_checkpoint_is_refused(tmp_path):
+    mesh = cantilever(h=0.3)
+    checkpoint = tmp_path / "run.npz"
+    TopOpt(mesh, **CANTILEVER, max_iterations=3).solve(checkpoint=checkpoint)
+    with np.load(checkpoint) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["x"][3] = np.nan
+    np.savez(checkpoint, **arrays)
+    with pytest.raises(CheckpointError, match=r"run.npz: 'x' holds non-finite values"):
+        TopOpt(mesh, **CANTILEVER, max_iterations=6).solve(checkpoint=checkpoint, resume=True)
+
+
+def test_resume_of_a_finished_run_rebuilds_its_result_without_optimizing(tmp_path):
+    """The outputs of a converged run were lost (killed while writing): --resume gives
+    the same result again from the checkpoint, with no new iteration."""
+    mesh = cantilever(h=0.3)
+    checkpoint = tmp_path / "run.npz"
+    settings = {**CANTILEVER, "max_iterations": 200, "tolerance": 0.05}
+    done = TopOpt(mesh, **settings).solve(checkpoint=checkpoint)
+    assert done.meta["stop"] == "converged"
+    calls = []
+
+    def progress(*args):
+        calls.append(args)
+    again = TopOpt(mesh, **settings).solve(checkpoint=checkpoint, resume=True,
+                                           progress=progress)
+    assert calls == [] and again.meta["stop"] == "converged"
+    assert again.qoi == done.qoi
+    assert np.array_equal(again.cell_data["density"], done.cell_data["density"])
+    assert again.series["convergence"] == done.series["convergence"]
+    assert len(again.history) == len(done.history)
 
 
 def test_passive_regions_and_load_cases():
@@ -355,9 +395,18 @@ def test_cli_run_writes_design_history_and_resumes(tmp_path, capsys):
     lines = (out / "small_convergence.csv").read_text().splitlines()
     assert lines[0].startswith("iteration,compliance,volume_fraction,change,beta")
     assert len(lines) == 13
-    # a finished run's checkpoint continues only with more iterations
-    assert main(["run", str(case), "--out", str(out), "--resume", "-q"]) == 2
-    assert "max_iterations" in capsys.readouterr().err
+    # a finished run's outputs are written again from its checkpoint (no new iteration);
+    # it continues only with more iterations
+    for path in out.iterdir():
+        if path.is_file() and not path.name.endswith(".npz"):
+            path.unlink()
+    assert main(["run", str(case), "--out", str(out), "--resume", "--json"]) == 0
+    captured = capsys.readouterr()
+    again = json.loads(captured.out)
+    assert again["qoi"] == summary["qoi"] and names <= {os.path.basename(p)
+                                                        for p in again["outputs"]}
+    assert "raise max_iterations to continue" in captured.err
+    assert len((out / "small_convergence.csv").read_text().splitlines()) == 13
     case.write_text(CASE.replace("max_iterations = 12", "max_iterations = 15"))
     assert main(["run", str(case), "--out", str(out), "--resume", "--json", "-q"]) == 0
     resumed = json.loads(capsys.readouterr().out)
@@ -381,3 +430,15 @@ def test_quadratic_displacement_amg_matches_the_direct_solve():
         problem = TopOpt(mesh, order=2, solver=solver, **CANTILEVER)
         values[solver] = problem.evaluate(x)["compliance"]
     assert values["amg"] == pytest.approx(values["direct"], rel=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["oc", "mma"])
+def test_volume_fraction_one_gives_the_solid_design(optimizer):
+    """V* = 1: the volume constraint cannot be active; OC used to divide by zero in its
+    bisection. Adding material never raises the compliance, so the optimum is solid."""
+    mesh = cantilever(h=0.3)
+    settings = {**CANTILEVER, "volume_fraction": 1.0, "optimizer": optimizer,
+                "max_iterations": 40}
+    result = TopOpt(mesh, **settings).solve()
+    assert result.cell_data["density"].min() > 0.99
+    assert result.qoi["volume_fraction"] == pytest.approx(1.0, abs=0.01)

@@ -36,8 +36,14 @@ def oc_update(x, dc, dv, volume_excess, move=0.2, lower=0.0, upper=1.0, tol=1e-3
     """
     ratio = np.maximum(-dc, 0.0) / dv
     low, high = np.maximum(lower, x - move), np.minimum(upper, x + move)
-    l1, l2 = 0.0, 1e9
     base = volume_excess - dv @ x
+    # lambda -> 0+: every element that can grow goes to its upper bound; if even that meets
+    # the volume (a volume fraction of 1), the constraint is inactive and there is no
+    # multiplier to bisect for (the bisection would close on lambda = 0)
+    limit = np.where((ratio > 0) & (x > 0), high, low)
+    if (base + dv @ limit if excess_of is None else excess_of(limit)) <= 0:
+        return limit
+    l1, l2 = 0.0, 1e9
     while (l2 - l1) / (l1 + l2) > tol:
         lmid = 0.5 * (l2 + l1)
         x_new = np.clip(x * np.sqrt(ratio / lmid), low, high)

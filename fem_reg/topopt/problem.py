@@ -14,6 +14,7 @@ compliance is self-adjoint, ``dc/drho_e = -p rho_e^(p-1) (E0 - Emin)/E0 u_e^T K_
 import hashlib
 import json
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from skfem.assembly import Dofs
 from ..atomic import atomic_path
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
                       positive, vector)
-from ..errors import FemRegError, ParameterError
+from ..errors import CheckpointError, ParameterError
 from ..fe import KINDS, Material, dofs_rigid_body_modes, lagrange, load_form
 from ..io import Result
 from ..mesh import boundary, subdomain, vertex_at
@@ -37,7 +38,7 @@ OPTIMIZERS = ("oc", "mma")
 PASSIVE = ("solid", "void")
 SOLVERS = ("auto", "direct", "amg")
 LOAD_KEYS = ("traction", "point_loads", "weight")
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2     # 2: the last analysed design is kept (outputs can be rebuilt)
 
 
 def _force(name, value):
@@ -369,7 +370,10 @@ class TopOpt:
     def _save(self, path, state):
         """Write ``state`` (lists cut to the lengths it was taken at) atomically."""
         n, m = state["n_history"], state["n_snapshots"]
-        arrays = {"iteration": state["iteration"], "x": state["x"], "beta": state["beta"],
+        arrays = {"iteration": state["iteration"], "x": state["x"],
+                  "x_analysed": state.get("x_analysed", state["x"]),
+                  "beta_analysed": state.get("beta_analysed", state["beta"]),
+                  "beta": state["beta"],
                   "beta_since": state["beta_since"], "scale": state["scale"],
                   "converged": state["converged"],
                   "U": np.zeros(0) if state["U"] is None else state["U"],
@@ -386,24 +390,36 @@ class TopOpt:
                 np.savez(handle, **arrays)
 
     def _load(self, path, mma):
+        """The state in a checkpoint, checked: readable and complete (a truncated file is
+        reported, not a zip traceback), finite, and of this case and mesh."""
+        remedy = "remove it or run without --resume"
         try:
             with np.load(path, allow_pickle=False) as data:
                 stored = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError) as err:
-            raise FemRegError(f"{path}: not a readable checkpoint ({err})") from err
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+            raise CheckpointError(f"{path}: not a readable checkpoint (truncated or "
+                                  f"corrupted: {type(err).__name__}); {remedy}") from err
         if "fingerprint" not in stored or str(stored["fingerprint"]) != self.fingerprint():
-            raise ParameterError(f"{path}: the checkpoint belongs to another case or mesh "
-                                 f"(parameters or mesh changed); remove it or run without "
-                                 f"--resume")
-        if bool(stored["converged"]):
-            raise ParameterError(f"{path}: that run already converged at iteration "
-                                 f"{int(stored['iteration'])}; remove the checkpoint to "
-                                 f"start again")
-        if mma is not None:
+            raise CheckpointError(f"{path}: the checkpoint belongs to another case or mesh "
+                                  f"(parameters or mesh changed); {remedy}")
+        if int(stored.get("version", 0)) != CHECKPOINT_VERSION:
+            raise CheckpointError(f"{path}: written by another version of fem_reg "
+                                  f"(checkpoint format {int(stored.get('version', 0))}, this "
+                                  f"one reads {CHECKPOINT_VERSION}); {remedy}")
+        for name, values in stored.items():
+            if values.dtype.kind == "f" and not np.isfinite(values).all():
+                raise CheckpointError(f"{path}: '{name}' holds non-finite values (a corrupted "
+                                      f"checkpoint); {remedy}")
+        if stored["x"].shape != (self.mesh.nelements,):
+            raise CheckpointError(f"{path}: the design has {stored['x'].size} values for "
+                                  f"{self.mesh.nelements} cells; {remedy}")
+        if mma is not None and not bool(stored["converged"]):
             mma.restore(stored)
         return {"iteration": int(stored["iteration"]), "x": stored["x"].copy(),
+                "x_analysed": stored["x_analysed"].copy(),
+                "beta_analysed": float(stored["beta_analysed"]),
                 "beta": float(stored["beta"]), "beta_since": int(stored["beta_since"]),
-                "scale": float(stored["scale"]), "converged": False,
+                "scale": float(stored["scale"]), "converged": bool(stored["converged"]),
                 "U": stored["U"].reshape(self.loads.shape) if stored["U"].size else None,
                 "history": [tuple(row) for row in stored["history"]],
                 "snapshots": list(stored["snapshots"]),
@@ -429,10 +445,21 @@ class TopOpt:
                                                                 "snapshot_iterations"))
         state.update(n_history=len(history), n_snapshots=len(snapshots), x=x.copy())
         reason, last = "max_iterations", None
+        if resume and (state["converged"] or it >= p.max_iterations) and history:
+            # the run had finished (its outputs may be lost): rebuild its result from the
+            # last analysed design without optimizing again
+            x_analysed = state["x_analysed"]
+            last = self.evaluate(x_analysed, state["beta_analysed"], U)
+            result = self._result(x_analysed, last, history, snapshots, snapshot_its,
+                                  "converged" if state["converged"] else "max_iterations",
+                                  time.perf_counter() - start, beta)
+            result.meta["rebuilt_from_checkpoint"] = True
+            return result
         try:
             while it < p.max_iterations:
                 it += 1
                 tick = time.perf_counter()
+                beta_analysed = beta
                 last = self.evaluate(x, beta, U)
                 U = last["U"]
                 c_scale = c_scale or last["compliance"]
@@ -468,7 +495,9 @@ class TopOpt:
                     beta, since = min(2.0 * beta, p.beta_max), it
                     if mma is not None:
                         mma.reset()
-                state = {"iteration": it, "x": x.copy(), "beta": beta, "beta_since": since,
+                state = {"iteration": it, "x": x.copy(), "x_analysed": x_analysed,
+                         "beta_analysed": beta_analysed,
+                         "beta": beta, "beta_since": since,
                          "scale": c_scale, "converged": converged, "U": U,
                          "history": history, "n_history": len(history),
                          "snapshots": snapshots, "n_snapshots": len(snapshots),

@@ -1,0 +1,190 @@
+"""Faults a user meets: failing writes (injected: the tests run as root, so permissions alone
+would not fail), interrupted and concurrent runs, late validation. Each ends with one line
+naming the culprit, exit status 2, and nothing already written lost or half-written."""
+
+import errno
+import json
+import os
+import re
+
+import pytest
+
+from fem_reg import atomic
+from fem_reg.atomic import (COMPLETE, STAGING_PREFIX, case_lock, recover_staging,
+                            staged_outputs)
+from fem_reg.cli import main
+from fem_reg.errors import FemRegError, WriteError
+
+GOOD = ('problem = "helmholtz_mms"\n[mesh]\ngeometry = "rectangle"\nh = 0.25\n'
+        '[output]\npng = ["u"]\n')
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def one_line_error(status, err, pattern):
+    lines = err.strip().splitlines()
+    assert status == 2, err
+    assert lines[-1].startswith("fem-reg: error: ") and re.search(pattern, lines[-1]), err
+
+
+def snapshot(folder):
+    """Every file under ``folder`` with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(folder):
+    return [p.name for p in folder.rglob("*")
+            if ".tmp" in p.name or p.name.startswith((STAGING_PREFIX, ".probe"))
+            or p.name.endswith(".lock")]
+
+
+@pytest.fixture
+def case(tmp_path):
+    path = tmp_path / "case.toml"
+    path.write_text(GOOD)
+    return str(path)
+
+
+def fail_on(monkeypatch, code, after=0):
+    """Make the ``after``-th and later atomic renames raise OSError(code)."""
+    real = os.replace
+    count = {"n": 0}
+
+    def replace(src, dst):
+        count["n"] += 1
+        if count["n"] > after and ".tmp" in str(src):
+            raise OSError(code, os.strerror(code))
+        return real(src, dst)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+
+
+@pytest.mark.parametrize("code, words", [(errno.ENOSPC, "No space left on device"),
+                                         (errno.EROFS, "Read-only file system")])
+@pytest.mark.parametrize("after", [0, 2])
+def test_failing_write_keeps_the_previous_outputs(tmp_path, capsys, monkeypatch, case, code,
+                                                  words, after):
+    out = tmp_path / "out"
+    assert run(capsys, "-q", "run", case, "--out", str(out))[0] == 0
+    before = snapshot(out)
+    fail_on(monkeypatch, code, after)
+    status, stdout, err = run(capsys, "-q", "run", case, "--out", str(out))
+    one_line_error(status, err, rf"case.*: cannot write \({words}\)")
+    assert stdout == "" and snapshot(out) == before and leftovers(out) == []
+
+
+def test_read_only_folder_is_refused_before_solving(tmp_path, capsys, monkeypatch, case):
+    """A study checks that its folders take a file before it solves any level."""
+    solved = []
+    import fem_reg.study.runner as runner
+    real = runner.run_level
+    monkeypatch.setattr(runner, "run_level", lambda *a, **k: solved.append(1) or real(*a, **k))
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+    monkeypatch.setattr(atomic.tempfile, "NamedTemporaryFile", refuse)
+    status, _, err = run(capsys, "-q", "study", case, "--levels", "2", "--out",
+                         str(tmp_path / "study"))
+    one_line_error(status, err, r"study: not writable \(Read-only file system\)")
+    assert solved == []
+
+
+def test_full_disk_while_writing_a_vtu_leaves_no_half_file(tmp_path, monkeypatch):
+    """VTK-style writers that fail quietly leave an empty file: caught as a failed write."""
+    target = tmp_path / "a.vtu"
+    target.write_text("old")
+    with pytest.raises(WriteError, match="a.vtu: cannot write .nothing was written"):
+        with atomic.atomic_path(target):
+            pass
+    assert target.read_text() == "old" and leftovers(tmp_path) == []
+
+
+def test_interrupt_while_writing_outputs_keeps_the_previous_set(tmp_path, capsys,
+                                                                monkeypatch, case):
+    out = tmp_path / "out"
+    assert run(capsys, "-q", "run", case, "--out", str(out))[0] == 0
+    before = snapshot(out)
+    from fem_reg.io import result as result_module
+    real = result_module.Result.plot
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(result_module.Result, "plot", interrupted)
+    status, _, err = run(capsys, "-q", "run", case, "--out", str(out))
+    one_line_error(status, err, r"run interrupted: no output was written or changed")
+    assert snapshot(out) == before and leftovers(out) == []
+    monkeypatch.setattr(result_module.Result, "plot", real)
+
+
+def test_staging_left_by_a_kill_during_the_commit_is_finished(tmp_path):
+    """SIGKILL between the moves: the next run moves the rest of the complete set."""
+    folder = tmp_path / "out"
+    (folder / "run").mkdir(parents=True)
+    (folder / "run.vtu").write_text("old vtu")
+    (folder / "run" / "run_0000.vtu").write_text("old step")
+    stage = folder / f"{STAGING_PREFIX}run"
+    (stage / "run").mkdir(parents=True)
+    (stage / "run" / "run_0000.vtu").write_text("new step")
+    (stage / "run.pvd").write_text("new pvd")
+    (stage / COMPLETE).write_text(json.dumps(["run", "run.pvd", "run.vtu"]))
+    os.replace(tmp_path / "out" / "run.vtu", tmp_path / "moved.vtu")   # already moved ...
+    (folder / "run.vtu").write_text("new vtu")                          # ... before the kill
+    assert recover_staging(folder, "run") == "committed"
+    assert snapshot(folder) == {"run.vtu": b"new vtu", "run.pvd": b"new pvd",
+                                "run/run_0000.vtu": b"new step"}
+    # an incomplete staging folder (killed while writing) is discarded
+    (folder / f"{STAGING_PREFIX}run").mkdir()
+    (folder / f"{STAGING_PREFIX}run" / "run.vtu").write_text("half")
+    assert recover_staging(folder, "run") == "discarded"
+    assert snapshot(folder)["run.vtu"] == b"new vtu"
+
+
+def test_staged_outputs_replace_a_folder_whole(tmp_path):
+    folder = tmp_path / "out"
+    (folder / "hist").mkdir(parents=True)
+    for k in range(5):
+        (folder / "hist" / f"s{k}.vtu").write_text("old")
+    with staged_outputs(folder, "x") as stage:
+        (stage / "hist").mkdir()
+        (stage / "hist" / "s0.vtu").write_text("new")
+    assert snapshot(folder) == {"hist/s0.vtu": b"new"}
+
+
+def test_second_writer_of_the_same_case_refuses(tmp_path, capsys, case):
+    out = tmp_path / "out"
+    with case_lock(out, "case"):
+        status, _, err = run(capsys, "-q", "run", case, "--out", str(out))
+        one_line_error(status, err, rf"{out}: another fem-reg process \(pid {os.getpid()}\) "
+                                    r"is writing 'case' there")
+        with pytest.raises(FemRegError, match="another fem-reg process"):
+            with case_lock(out, "case"):
+                pass
+    assert run(capsys, "-q", "run", case, "--out", str(out))[0] == 0   # released
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("extra, pattern", [
+    ('cmap = "virdis"\n', r"unknown colour map 'cmap = 'virdis''; close: viridis"),
+    ('warp = "u"\n', r"warp field 'u' must be a vector point field"),
+    ("threshold = 50.0\n", r"threshold = 50 hides every cell of 'u'"),
+    ('contour = {field = "u", value = 7.0}\n', r"contour value 7 is outside the range of 'u'"),
+    ('contour = {field = "u", value = 0.5, format = "stl"}\n', r"'stl' is for 3D"),
+])
+def test_output_options_are_checked_before_the_first_file(tmp_path, capsys, extra, pattern):
+    case = tmp_path / "case.toml"
+    case.write_text(GOOD + extra)
+    out = tmp_path / "out"
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(out))
+    one_line_error(status, err, pattern)
+    assert snapshot(out) == {} if out.exists() else True
+
+
+def test_misspelled_study_key_is_refused_by_run(tmp_path, capsys):
+    case = tmp_path / "case.toml"
+    case.write_text(GOOD + "[study]\nlevel = 3\n")
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(tmp_path / "out"))
+    one_line_error(status, err, r"\[study\]: unknown key 'level'; allowed: levels")
