@@ -9,7 +9,8 @@ from .atomic import case_lock, check_writable, recover_staging, relocate, staged
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, SolverError, UnknownNameError
 from .io.case import check_keys, write_outputs
-from .mesh import REFINEMENTS, mesh_from_spec, sequence_from_spec
+from .mesh import REFINEMENTS, estimate_spec, mesh_from_spec, sequence_from_spec
+from .resources import check as check_size
 from .friction import FrictionalBar, FrictionalSlip
 from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
@@ -52,7 +53,38 @@ def solver_for(case):
     return ProblemSolver(problem, **case.parameters)
 
 
-def run_case(case, out_dir, progress=None, resume=False):
+def _components(case, dim):
+    """Fields per node for the size estimate: a generous bound (a vector field and one
+    more: the rotation of a membrane, the slip of an interface), times the order's nodes."""
+    order = case.parameters.get("order", 1)
+    return dim + 1, order if isinstance(order, int) and 1 <= order <= 4 else 1
+
+
+def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=None,
+                    budget=None):
+    """Refuse (one line, before any meshing) a case or study whose estimated size exceeds
+    the limit: ``max_dofs`` (the command line's ``--max-dofs`` or the case's ``max_dofs``),
+    else the memory available. Levels above a study's DOF ``budget`` are not checked: the
+    study stops before them. Returns the per-level estimates."""
+    where = f"{case.source} [mesh]"
+    estimates = estimate_spec(case.mesh, levels, case.base_dir, refinement, ratio, where)
+    limit = max_dofs if max_dofs is not None else case.max_dofs
+    for level, estimate in enumerate(estimates):
+        estimate = estimate.with_dofs(*_components(case, estimate.dim))
+        estimates[level] = estimate
+        if budget is not None and estimate.dofs > budget:
+            break
+        if levels == 1:
+            what, advice = where, "; use a larger h"
+        else:
+            fits = sum(1 for e in estimates[:level] if e.dofs) or level
+            what = f"{where} study level {level} of {levels}"
+            advice = f"; at most {fits} level(s) fit: use --levels {fits}" if fits else                 "; use a larger h"
+        check_size(estimate, what, max_dofs=limit, advice=advice)
+    return estimates
+
+
+def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
     """Mesh, solve and write one case; returns the summary the CLI prints.
 
     Iterative problems (``problem.iterative``) get ``progress(done, total, status)``, a
@@ -74,6 +106,7 @@ def run_case(case, out_dir, progress=None, resume=False):
     options = {"progress": progress, "checkpoint": checkpoint, "resume": resume} \
         if iterative else {"progress": progress} \
         if getattr(solve.problem, "reports_progress", False) else {}
+    check_case_size(case, max_dofs=max_dofs)
     mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
     check_writable(out_dir)
     with case_lock(out_dir, case.name):
@@ -123,9 +156,12 @@ def study_options(case, **overrides):
     return options
 
 
-def study_case(case, out_dir, fresh=False, progress=None, **overrides):
-    """Run the case's refinement study; write reports; return (StudyResult, files)."""
+def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overrides):
+    """Run the case's refinement study; write reports; return (StudyResult, files).
+    ``max_dofs`` is the size limit (see :func:`check_case_size`)."""
     options = study_options(case, **overrides)
+    check_case_size(case, options["levels"], options["refinement"], options["ratio"],
+                    max_dofs=max_dofs, budget=options["max_dofs"])
     solve = solver_for(case)
     sequence = sequence_from_spec(case.mesh, options["levels"], case.base_dir,
                                   options["refinement"], options["ratio"],

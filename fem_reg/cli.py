@@ -55,7 +55,8 @@ def cmd_run(args):
         bar.update(status)
 
     with bar:
-        summary = run_case(case, out, progress=progress, resume=args.resume)
+        summary = run_case(case, out, progress=progress, resume=args.resume,
+                           max_dofs=args.max_dofs)
     summary["seconds"] = time.perf_counter() - start
     if summary["meta"].get("rebuilt_from_checkpoint"):
         log.info("the checkpoint's run had finished (%s): its outputs were written again "
@@ -109,7 +110,7 @@ def cmd_study(args):
     with bar:
         study, files = study_case(case, out, fresh=args.fresh, progress=report,
                                   levels=args.levels, workers=args.workers,
-                                  tolerance=args.tolerance)
+                                  tolerance=args.tolerance, max_dofs=args.max_dofs)
     if args.json:
         _print_json({"case": case.name, "problem": case.problem, **study.to_dict(),
                      "outputs": files})
@@ -150,8 +151,10 @@ def cmd_mesh_info(args):
 
 
 def cmd_mesh_make(args):
-    from .mesh import GEOMETRIES, save_mesh
+    from .mesh import GEOMETRIES, estimate_geometry, save_mesh
+    from .mesh.make import make_geometry
     from .errors import UnknownNameError
+    from .resources import check
     if args.geometry not in GEOMETRIES:
         raise UnknownNameError(f"unknown geometry '{args.geometry}'; known: "
                                f"{', '.join(GEOMETRIES)}")
@@ -163,7 +166,12 @@ def cmd_mesh_make(args):
     if args.output and args.out and args.output != args.out:
         raise FemRegError(f"two output files given: '{args.output}' and --out '{args.out}'")
     target = args.output or args.out or f"{args.geometry}.msh"
-    mesh = GEOMETRIES[args.geometry](**options)
+    if args.h is not None:
+        sizes = {k: v for k, v in options.items() if k != "h"}
+        check(estimate_geometry(args.geometry, args.h, sizes),
+              f"{args.geometry} at h = {args.h:g}", max_cells=args.max_cells,
+              advice="; use a larger h")
+    mesh = make_geometry(args.geometry, **options)
     path = save_mesh(mesh, target)
     if args.json:
         from .mesh import mesh_info
@@ -208,6 +216,8 @@ def build_parser():
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted optimization from its checkpoint")
+    run.add_argument("--max-dofs", type=int, metavar="N",
+                     help="size limit (default: what the available memory allows)")
     run.set_defaults(func=cmd_run)
 
     study = sub.add_parser("study", parents=[quiet], help="refinement study of a case file")
@@ -216,6 +226,9 @@ def build_parser():
     study.add_argument("--workers", type=int, help="levels solved in parallel processes")
     study.add_argument("--tolerance", type=float, help="GCI tolerance, e.g. 0.01 for 1%%")
     study.add_argument("--fresh", action="store_true", help="ignore cached levels")
+    study.add_argument("--max-dofs", type=int, metavar="N",
+                       help="size limit per level (default: what the available memory "
+                            "allows)")
     study.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
     study.add_argument("--json", action="store_true", help="print one JSON object")
     study.set_defaults(func=cmd_study)
@@ -244,6 +257,8 @@ def build_parser():
     make.add_argument("--h", type=float, help="target element size")
     make.add_argument("--cell-type", help="triangle/quad (2D), tetra/hexahedron (3D)")
     make.add_argument("--structured", action="store_true", help="mapped (transfinite) mesh")
+    make.add_argument("--max-cells", type=int, metavar="N",
+                      help="size limit (default: what the available memory allows)")
     make.set_defaults(func=cmd_mesh_make)
 
     problems = sub.add_parser("problems", parents=[quiet],

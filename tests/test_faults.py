@@ -15,6 +15,7 @@ from fem_reg.atomic import (COMPLETE, STAGING_PREFIX, case_lock, recover_staging
 from fem_reg.cli import main
 from fem_reg.errors import FemRegError, WriteError
 
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 GOOD = ('problem = "helmholtz_mms"\n[mesh]\ngeometry = "rectangle"\nh = 0.25\n'
         '[output]\npng = ["u"]\n')
 
@@ -188,3 +189,74 @@ def test_misspelled_study_key_is_refused_by_run(tmp_path, capsys):
     case.write_text(GOOD + "[study]\nlevel = 3\n")
     status, _, err = run(capsys, "-q", "run", str(case), "--out", str(tmp_path / "out"))
     one_line_error(status, err, r"\[study\]: unknown key 'level'; allowed: levels")
+
+
+# -- bounded resources ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("h", ["5e-4", "1e-9"])
+def test_oversized_run_is_refused_before_meshing(tmp_path, capsys, h):
+    """h = 5e-4 on the unit square is about 9.3 million triangles (it used to grow to 7 GB
+    and ignore Ctrl-C); h = 1e-9 used to hang. Both are refused in well under a second."""
+    import time
+    case = tmp_path / "big.toml"
+    case.write_text(f'problem = "helmholtz_mms"\n[mesh]\ngeometry = "rectangle"\nh = {h}\n')
+    start = time.perf_counter()
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(tmp_path / "out"))
+    one_line_error(status, err, r"big.toml \[mesh\]: about .* cells, .* DOFs, .*B of memory "
+                                r"estimated; this machine has .*B available; use a larger h")
+    assert time.perf_counter() - start < 5
+
+
+def test_cell_estimate_matches_the_mesh():
+    from fem_reg.mesh import estimate_spec, mesh_from_spec
+    for spec in ({"geometry": "rectangle", "h": 0.02}, {"geometry": "cook_membrane", "h": 2.0},
+                 {"geometry": "rectangle", "h": 0.05, "cell_type": "quad"},
+                 {"geometry": "cantilever_box", "h": 0.1}):
+        estimate = estimate_spec(spec)[0]
+        mesh = mesh_from_spec(spec)
+        assert estimate.cells == pytest.approx(mesh.nelements, rel=0.15), spec
+        assert estimate.nodes == pytest.approx(mesh.nvertices, rel=0.15), spec
+
+
+def test_study_levels_are_estimated_before_any_is_solved(tmp_path, capsys):
+    status, _, err = run(capsys, "-q", "study", os.path.join(EXAMPLES, "mms_helmholtz.toml"),
+                         "--levels", "50", "--out", str(tmp_path / "s"))
+    one_line_error(status, err, r"study level \d+ of 50: about .* cells.*at most \d+ level\(s\) "
+                                r"fit: use --levels \d+")
+    assert not (tmp_path / "s" / "cache").exists()
+
+
+def test_max_dofs_sets_the_limit(tmp_path, capsys, case):
+    status, _, err = run(capsys, "-q", "run", case, "--out", str(tmp_path / "o"),
+                         "--max-dofs", "10")
+    one_line_error(status, err, r"above the limit of 10 DOFs \(--max-dofs / max_dofs\)")
+    path = tmp_path / "limited.toml"
+    path.write_text("max_dofs = 10\n" + GOOD)
+    one_line_error(*run(capsys, "-q", "run", str(path), "--out", str(tmp_path / "o"))[::2],
+                   r"limited.toml \[mesh\]: .*above the limit of 10 DOFs")
+    # the option overrides the case key (raises the limit)
+    assert run(capsys, "-q", "run", str(path), "--out", str(tmp_path / "o"),
+               "--max-dofs", "100000")[0] == 0
+
+
+def test_mesh_make_is_refused_above_the_memory(tmp_path, capsys):
+    status, _, err = run(capsys, "-q", "mesh", "make", "rectangle", str(tmp_path / "m.msh"),
+                         "--h", "1e-9")
+    one_line_error(status, err, r"rectangle at h = 1e-09: about .* cells.*--max-cells")
+    assert not (tmp_path / "m.msh").exists()
+
+
+def test_gmsh_failure_advice_fits_the_size(monkeypatch):
+    """When gmsh fails at a tiny h the advice is a larger h (it used to say 'smaller')."""
+    import gmsh
+    from fem_reg.errors import MeshError
+    from fem_reg.mesh import rectangle
+
+    def fail(dim):
+        raise Exception("Invalid boundary mesh (overlapping facets)")
+    monkeypatch.setattr(gmsh.model.mesh, "generate", fail)
+    with pytest.raises(MeshError, match=r"h = 1e-09 .*below what gmsh can resolve: use a "
+                                        r"larger h"):
+        rectangle(h=1e-9)
+    with pytest.raises(MeshError, match=r"h = 2 .*coarse.*try a smaller h"):
+        rectangle(h=2.0)

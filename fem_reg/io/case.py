@@ -20,6 +20,9 @@ A case file says what to solve, on which mesh, and what to write::
     [study]                            # read by `fem-reg study`
     levels = 4
 
+    max_dofs = 5_000_000               # optional, top level: the size limit (default: what
+                                       # the available memory allows)
+
 Nothing is evaluated: values are TOML data only.
 """
 
@@ -32,7 +35,7 @@ import numpy as np
 from ..errors import CaseError
 
 TOP_LEVEL = {"title": str, "problem": str, "mesh": dict, "parameters": dict, "output": dict,
-             "study": dict}
+             "study": dict, "max_dofs": int}
 OUTPUT_KEYS = {"vtu": bool, "png": list, "warp": str, "cmap": str, "threshold": float,
                "series": bool, "contour": dict, "edges": bool}
 CONTOUR_KEYS = {"field": str, "value": float, "format": str}
@@ -51,6 +54,7 @@ class Case:
     output: dict = field(default_factory=dict)
     study: dict = field(default_factory=dict)
     title: str = ""
+    max_dofs: int | None = None
     source: str = "case"
     base_dir: Path = Path(".")
 
@@ -95,7 +99,14 @@ def case_from_dict(data, source="case", base_dir="."):
     return Case(problem=data["problem"], mesh=dict(data["mesh"]),
                 parameters=dict(data.get("parameters", {})), output=dict(output),
                 study=dict(data.get("study", {})), title=data.get("title", ""),
+                max_dofs=_max_dofs(data.get("max_dofs"), source),
                 source=str(source), base_dir=Path(base_dir))
+
+
+def _max_dofs(value, source):
+    if value is not None and value < 1:
+        raise CaseError(f"{source}: 'max_dofs' must be a positive integer, got {value}")
+    return value
 
 
 def load_case(path):

@@ -5,7 +5,9 @@ from .geometry import (GEOMETRIES, block_on_base, cantilever, cantilever_box, co
                        rectangle)
 from .info import mesh_info
 from .io import load_mesh, save_mesh
-from .spec import REFINEMENTS, geometry_options, mesh_from_spec, sequence_from_spec
+from .spec import (REFINEMENTS, estimate_spec, geometry_options, mesh_from_spec,
+                   sequence_from_spec)
+from .estimate import estimate_geometry, estimate_refined, estimate_remeshing
 from .names import boundary, boundary_nodes, names, subdomain, vertex_at
 from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
 from .split import split_interface
@@ -15,4 +17,5 @@ __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "vertex_at", "MeshSequence",
            "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",
-           "geometry_options", "mesh_from_spec", "sequence_from_spec", "split_interface"]
+           "geometry_options", "mesh_from_spec", "sequence_from_spec", "split_interface",
+           "estimate_spec", "estimate_geometry", "estimate_refined", "estimate_remeshing"]

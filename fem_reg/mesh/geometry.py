@@ -12,6 +12,8 @@ polygons over them and named edges; it is public so that new shapes need a few l
 
 import contextlib
 import math
+import signal
+import threading
 
 import gmsh
 import numpy as np
@@ -31,7 +33,12 @@ def gmsh_model(name):
     started = not gmsh.isInitialized()
     if started:
         # interruptible=False: leave Ctrl-C to Python; no config files: reproducible meshes
+        handlers = _python_signal_handlers()
         gmsh.initialize(readConfigFiles=False, interruptible=False)
+        # gmsh's initialize installs its own C handler for SIGTERM (the process then dies
+        # with no message and no clean-up): give Python's handlers back
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     previous = None if started else gmsh.model.getCurrent()
     gmsh.option.setNumber("General.Terminal", 0)
     gmsh.option.setNumber("General.NumThreads", 1)
@@ -44,6 +51,15 @@ def gmsh_model(name):
             gmsh.finalize()
         elif previous:
             gmsh.model.setCurrent(previous)
+
+
+def _python_signal_handlers():
+    """The Python-level handlers of SIGINT and SIGTERM (main thread only: elsewhere they
+    cannot be set, and the main thread's are kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)
+            if signal.getsignal(number) is not None}
 
 
 def raw_from_gmsh(source):
@@ -84,6 +100,23 @@ def raw_from_gmsh(source):
             facet_sets[name] = np.vstack(facets)
     return RawMesh(points=points, cell_type=cell_type, cells=cells, subdomains=subdomains,
                    facet_sets=facet_sets, source=source)
+
+
+def _bounds(points):
+    array = np.asarray(points, dtype=np.float64)
+    return array.min(axis=0), array.max(axis=0)
+
+
+def size_advice(h, size):
+    """What to change when gmsh fails at ``h`` on a shape of diameter ``size``: a size far
+    below the shape's needs a larger h (round-off in the geometry), one near the shape's
+    own size a smaller h (too few points on its edges)."""
+    if h < 1e-6 * size:
+        return (f"h is {h / size:.1g} of the shape's size {size:.3g}, below what gmsh can "
+                f"resolve: use a larger h")
+    if h > 0.25 * size:
+        return f"h is coarse next to the shape's size {size:.3g}: try a smaller h"
+    return "check the shape's dimensions, or try another h"
 
 
 def _check_cell_type(cell_type, allowed, structured):
@@ -190,7 +223,8 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
             gmsh.model.mesh.generate(2)
         except Exception as err:          # gmsh raises bare Exception with its last error
             raise MeshError(f"{source}: gmsh could not mesh it at h = {h:g} with "
-                            f"{cell_type} cells ({err}); try a smaller h") from None
+                            f"{cell_type} cells ({err}); "
+                            f"{size_advice(h, math.dist(*_bounds(points)))}") from None
         return build_mesh(raw_from_gmsh(source))
 
 

@@ -262,7 +262,8 @@ class Remeshing(MeshSequence):
 
     def mesh(self, level):
         self._check_level(level)
-        return GEOMETRIES[self.geometry](h=self.h / self.ratio ** level, **self.options)
+        from .make import make_geometry       # below this module: make imports geometry only
+        return make_geometry(self.geometry, h=self.h / self.ratio ** level, **self.options)
 
     def describe(self):
         return {"kind": "remesh", "geometry": self.geometry, "h": self.h,

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from ..checks import integer, number, one_of
 from ..errors import CaseError, FemRegError, UnknownNameError
+from .estimate import estimate_geometry, estimate_refined, estimate_remeshing
 from .geometry import GEOMETRIES
 from .io import load_mesh
+from .make import make_geometry
 from .refine import Remeshing, UniformRefinement, refine
 
 REFINEMENTS = ("remesh", "uniform")
@@ -61,7 +63,7 @@ def mesh_from_spec(spec, base_dir=".", source="[mesh]"):
         mesh = load_mesh(path if path.is_absolute() else Path(base_dir) / path)  # names file
     else:
         try:
-            mesh = GEOMETRIES[geometry](**options)
+            mesh = make_geometry(geometry, **options)
         except FemRegError as err:
             raise _prefixed(source, err) from err
     return refine(mesh, levels)
@@ -90,6 +92,33 @@ def sequence_from_spec(spec, levels, base_dir=".", refinement="remesh", ratio=2.
         h = options.pop("h", geometry_options(geometry)["h"])
         return Remeshing(geometry, h, levels, number("ratio", ratio, low=1.0, low_open=True),
                          **options)
+    except CaseError:
+        raise
+    except FemRegError as err:
+        raise _prefixed(source, err) from err
+
+
+def estimate_spec(spec, levels=1, base_dir=".", refinement="remesh", ratio=2.0,
+                  source="[mesh]"):
+    """Estimated cells and nodes of each level (one for a run) of a ``[mesh]`` description,
+    without making any fine mesh (a mesh file is read: its cells are known)."""
+    one_of("refinement", refinement, REFINEMENTS)
+    geometry, options, pre = _split(spec, source)
+    try:
+        if geometry is None:
+            base = mesh_from_spec({"file": spec["file"]}, base_dir, source)
+            return [estimate_refined(base, pre + k) for k in range(levels)]
+        options = dict(options)
+        h = options.pop("h", geometry_options(geometry)["h"])
+        h = number(f"{source} h", h, low=0.0, low_open=True)
+        if refinement == "remesh" and levels > 1:
+            return estimate_remeshing(geometry, h, levels,
+                                      number("ratio", ratio, low=1.0, low_open=True), options)
+        first = estimate_geometry(geometry, h, options)
+        growth = 2.0 ** first.dim
+        return [type(first)(first.cells * growth ** (pre + k),
+                            first.nodes * growth ** (pre + k), first.dim)
+                for k in range(levels)]
     except CaseError:
         raise
     except FemRegError as err:

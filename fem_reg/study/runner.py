@@ -9,6 +9,7 @@ so a study interrupted at level 4 starts again at level 4. A level that fails is
 with its error (and not cached); the others go on.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -147,6 +148,15 @@ def run_level(solve, sequence, level, cache_file=None, fields_file=None, key=Non
         if not isinstance(err, FemRegError):
             record["traceback"] = traceback.format_exc(limit=6)
     return record
+
+
+def _stop_workers(pool):
+    """Ctrl-C (or an error) in the parent: end the pool's running levels now instead of
+    waiting for them (a level can take minutes; the finished ones are cached)."""
+    processes = getattr(pool, "_processes", None) or {}    # ProcessPoolExecutor: pid -> Process
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 @dataclass
@@ -356,9 +366,13 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
             for level in todo:
                 rows[level] = futures[level].result()
                 report("done", rows[level])
+        except BaseException:
+            if executor is None:
+                _stop_workers(pool)
+            raise
         finally:
             if executor is None:
-                pool.shutdown(cancel_futures=True)
+                pool.shutdown(wait=False, cancel_futures=True)
 
     ordered = [rows[level] for level in sorted(rows)]
     failed = [row["level"] for row in ordered if row.get("error")]
