@@ -9,6 +9,8 @@ made here: the child's start-up (about a second) would cost more than the wait.
 """
 
 import multiprocessing
+import os
+import signal
 
 from ..errors import MeshError
 from .estimate import estimate_geometry
@@ -18,7 +20,21 @@ IN_PROCESS_CELLS = 60_000
 POLL_SECONDS = 0.1
 
 
-def _mesh_in_child(connection, geometry, options):
+def _die_with_parent(parent):
+    """Linux: the kernel kills this process when its parent dies (a study worker that was
+    terminated, a CLI killed by SIGKILL): no orphaned gmsh keeps meshing."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:                 # the parent died before the call
+        os._exit(1)
+
+
+def _mesh_in_child(connection, geometry, options, parent):
+    _die_with_parent(parent)
     try:
         connection.send(("mesh", GEOMETRIES[geometry](**options)))
     except BaseException as err:   # sent back and raised in the parent
@@ -35,7 +51,8 @@ def make_geometry(geometry, **options):
         return GEOMETRIES[geometry](**options)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_mesh_in_child, args=(sender, geometry, options),
+    child = context.Process(target=_mesh_in_child,
+                            args=(sender, geometry, options, os.getpid()),
                             daemon=True, name=f"gmsh {geometry}")
     child.start()
     sender.close()
