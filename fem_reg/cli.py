@@ -11,6 +11,7 @@ import os
 import logging
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -319,6 +320,11 @@ def main(argv=None):
     except KeyboardInterrupt as err:
         what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
         print(f"fem-reg: error: {command} {what}: {args.interrupted}", file=sys.stderr)
+        if any(t.name == "fem_reg solve" and t.is_alive() for t in threading.enumerate()):
+            # a factorization abandoned in C: leave without finalizing under its feet
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(2)
         return 2
     return status or 0
 

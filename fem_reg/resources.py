@@ -97,3 +97,43 @@ def check(estimate, what, max_dofs=None, max_cells=None, memory=None, advice="")
                             f"{advice}, or raise the limit with {option} if you know it "
                             f"fits")
     return estimate
+
+
+THREAD_ABOVE = 20_000        # unknowns: below this a factorization takes milliseconds
+
+
+def interruptible(function, *args, size=None, **kwargs):
+    """``function(*args, **kwargs)`` in a helper thread while this one waits in short
+    joins, so that Ctrl-C and SIGTERM reach Python at once. For long calls into C that
+    release the GIL (SuperLU's and PARDISO's factorizations: 6 s for a million unknowns in
+    2D) and would otherwise hold the signal until they return. On an interrupt the helper
+    is left to finish in the background of a process that is exiting. ``size`` (unknowns)
+    below :data:`THREAD_ABOVE` calls directly."""
+    if size is not None and size < THREAD_ABOVE:
+        return function(*args, **kwargs)
+    import threading
+    outcome = {}
+    done = threading.Event()
+
+    def target():
+        try:
+            value = function(*args, **kwargs)
+            if not outcome.get("abandoned"):
+                outcome["value"] = value
+            del value        # an abandoned result is freed here, not at interpreter exit
+        except BaseException as err:       # handed to the caller
+            outcome["error"] = err
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, daemon=True, name="fem_reg solve")
+    thread.start()
+    try:
+        while not done.wait(0.1):          # an Event, not join(): an interrupted join can
+            pass                           # leave the thread's state inconsistent (3.11)
+    except BaseException:
+        outcome["abandoned"] = True
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -260,3 +260,28 @@ def test_gmsh_failure_advice_fits_the_size(monkeypatch):
         rectangle(h=1e-9)
     with pytest.raises(MeshError, match=r"h = 2 .*coarse.*try a smaller h"):
         rectangle(h=2.0)
+
+
+def test_ctrl_c_reaches_python_during_a_long_factorization():
+    """SuperLU holds a signal until it returns (about 3 s for this 300,000-unknown
+    Laplacian); the factorization runs in a helper thread, so Ctrl-C interrupts at once."""
+    import signal
+    import threading
+    import time
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from fem_reg.fe import solve_linear
+    n = 550
+    line = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n))
+    A = sp.kronsum(line, line).tocsr()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        solve_linear(A, np.ones(A.shape[0]), method="direct")
+    assert time.perf_counter() - start < 1.0
+    for thread in threading.enumerate():        # let the abandoned factorization end here
+        if thread.name == "fem_reg solve":
+            thread.join()

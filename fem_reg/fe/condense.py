@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SingularSystemError
+from ..resources import interruptible
 from .solvers import PIVOT_RATIO
 
 BLOCK = 256          # right-hand sides per back-substitution while forming S (memory bound)
@@ -52,7 +53,7 @@ class Condensation:
         self._K_CR = K[C][:, R].tocsc()
         try:
             # symmetric positive definite: diagonal pivots keep the fill of a Cholesky
-            self._lu = spla.splu(K_CC, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+            self._lu = interruptible(spla.splu, K_CC, size=K_CC.shape[0], permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                                  options={"SymmetricMode": True})
         except RuntimeError as err:
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest is "

@@ -20,6 +20,7 @@ import scipy.sparse.linalg as spla
 
 from ..checks import one_of
 from ..errors import ParameterError, SingularSystemError, SolverError
+from ..resources import interruptible
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _check_null_space(A, near_null_space, names):
 
 def _solve_superlu(A, b):
     try:
-        lu = spla.splu(A.tocsc())
+        lu = interruptible(spla.splu, A.tocsc(), size=A.shape[0])
     except RuntimeError as err:           # "Factor is exactly singular"
         raise SingularSystemError(f"singular system ({err}); check the supports") from err
     pivots = np.abs(lu.U.diagonal())
@@ -91,7 +92,7 @@ def _solve_superlu(A, b):
 
 def _solve_pardiso(A, b):
     import pypardiso
-    return pypardiso.spsolve(A.tocsr(), b)
+    return interruptible(pypardiso.spsolve, A.tocsr(), b, size=A.shape[0])
 
 
 def _solve_amg(A, b, near_null_space, rtol, x0, maxiter):

@@ -25,6 +25,7 @@ from skfem import (Basis, BilinearForm, ElementHex0, ElementQuad0, ElementTetP0,
 
 from ..checks import number, positive
 from ..errors import ParameterError
+from ..resources import interruptible
 from ..fe import helmholtz, lagrange
 
 CELL_CONSTANT = {MeshTri1: ElementTriP0, MeshQuad1: ElementQuad0, MeshTet1: ElementTetP0,
@@ -58,7 +59,7 @@ class HelmholtzFilter:
         volume = np.asarray(self.M.sum(axis=0)).ravel()                 # |cell|
         self.A = (self.M.T.multiply(1.0 / volume[:, None])).tocsr()
         self.volume = volume
-        self._solve = spla.factorized(K.tocsc())
+        self._solve = interruptible(spla.factorized, K.tocsc(), size=K.shape[0])
 
     def __call__(self, rho):
         """Filtered element densities."""

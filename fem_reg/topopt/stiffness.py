@@ -19,6 +19,7 @@ from skfem import Basis
 from skfem.assembly import Dofs
 
 from ..errors import ParameterError, SolverError
+from ..resources import interruptible
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
 
 # Unknowns up to which "auto" solves directly, by (direct solver, dimension). PARDISO's
@@ -211,8 +212,8 @@ class StiffnessSolver:
             # 1e9 stiffness contrast of SIMP multiplies the fill by ~8 (1.66 s vs 0.06 s at
             # 11k unknowns)
             U = self._pardiso(K, F) if has_pardiso() else \
-                spla.splu(K.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                          options={"SymmetricMode": True}).solve(F)
+                interruptible(spla.splu, K.tocsc(), size=K.shape[0], permc_spec="MMD_AT_PLUS_A",
+                              diag_pivot_thresh=0.0, options={"SymmetricMode": True}).solve(F)
             residual = np.linalg.norm(K @ U - F) / max(np.linalg.norm(F), 1e-300)
             if not np.isfinite(residual) or residual > 1e-6:
                 raise SolverError(f"direct solve failed (relative residual {residual:.2e}): "
