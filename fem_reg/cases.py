@@ -77,9 +77,9 @@ def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=Non
         if levels == 1:
             what, advice = where, "; use a larger h"
         else:
-            fits = sum(1 for e in estimates[:level] if e.dofs) or level
             what = f"{where} study level {level} of {levels}"
-            advice = f"; at most {fits} level(s) fit: use --levels {fits}" if fits else                 "; use a larger h"
+            advice = (f"; at most {level} level(s) fit: use --levels {level}" if level
+                      else "; use a larger h")
         check_size(estimate, what, max_dofs=limit, advice=advice)
     return estimates
 

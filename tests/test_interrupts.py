@@ -3,7 +3,6 @@ phase within a few seconds with one line and exit status 2; SIGKILL while the fi
 are written loses nothing that `--resume` cannot give back."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -14,7 +14,7 @@ from skfem.assembly import Dofs
 from skfem.helpers import ddot, sym_grad, trace
 
 from fem_reg.cli import main
-from fem_reg.errors import CheckpointError, FemRegError, ParameterError
+from fem_reg.errors import CheckpointError, FemRegError
 from fem_reg.fe import (Material, dofs_rigid_body_modes, elasticity_form, lagrange,
                          rigid_body_modes)
 from fem_reg.mesh import block_on_base, cantilever, cantilever_box, mbb_beam

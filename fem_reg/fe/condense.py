@@ -53,8 +53,9 @@ class Condensation:
         self._K_CR = K[C][:, R].tocsc()
         try:
             # symmetric positive definite: diagonal pivots keep the fill of a Cholesky
-            self._lu = interruptible(spla.splu, K_CC, size=K_CC.shape[0], permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                 options={"SymmetricMode": True})
+            self._lu = interruptible(spla.splu, K_CC, size=K_CC.shape[0],
+                                     permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                     options={"SymmetricMode": True})
         except RuntimeError as err:
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest is "
                                       f"singular ({err})") from None

@@ -9,7 +9,8 @@ from .spec import (REFINEMENTS, estimate_spec, geometry_options, mesh_from_spec,
                    sequence_from_spec)
 from .estimate import estimate_geometry, estimate_refined, estimate_remeshing
 from .names import boundary, boundary_nodes, names, subdomain, vertex_at
-from .refine import MeshSequence, Remeshing, UniformRefinement, mesh_size, refine
+from .refine import MeshSequence, Remeshing, UniformRefinement, refine
+from .size import mesh_size
 from .split import split_interface
 
 __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_membrane",

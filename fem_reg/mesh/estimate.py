@@ -13,6 +13,7 @@ from skfem import MeshHex1, MeshLine1, MeshQuad1, MeshTet1, MeshTri1
 from ..errors import FemRegError
 from ..resources import Estimate
 from .geometry import GEOMETRIES
+from .size import measure
 
 CELLS_PER_H = {("triangle", False): 2.33, ("triangle", True): 2.0, ("quad", False): 1.0,
                ("quad", True): 1.0, ("tetra", False): 4.8, ("tetra", True): 6.0,
@@ -22,11 +23,6 @@ NODES_PER_CELL = {MeshTri1: 0.52, MeshQuad1: 1.04, MeshTet1: 0.22, MeshHex1: 1.2
 CELL_TYPES = {MeshTri1: "triangle", MeshQuad1: "quad", MeshTet1: "tetra",
               MeshHex1: "hexahedron", MeshLine1: "line"}
 PROBE_H = 1e30               # gmsh then meshes with the boundary's points only
-
-
-def _measure(mesh):
-    from .refine import mesh_size
-    return mesh_size(mesh) ** mesh.dim() * mesh.nelements
 
 
 def _probe(geometry, options):
@@ -46,7 +42,7 @@ def estimate_geometry(geometry, h, options=None, probe=None):
     dim = probe.dim()
     structured = bool(options.get("structured", False))
     factor = CELLS_PER_H.get((CELL_TYPES.get(kind, "triangle"), structured), 2.33)
-    cells = max(float(probe.nelements), factor * _measure(probe) / float(h) ** dim)
+    cells = max(float(probe.nelements), factor * measure(probe) / float(h) ** dim)
     return Estimate(cells=cells, nodes=cells * NODES_PER_CELL.get(kind, 1.0), dim=dim)
 
 

@@ -17,7 +17,7 @@ import logging
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
-from skfem import Basis, Functional, Mesh, MeshTet1
+from skfem import Mesh, MeshTet1
 
 from ..checks import integer, number, positive
 from ..errors import ParameterError, UnknownNameError
@@ -166,12 +166,6 @@ def refine(mesh, times=1):
                               _subdomains=fine.subdomains)
         mesh = fine
     return mesh
-
-
-def mesh_size(mesh):
-    """Representative cell size ``(measure / ncells)^(1/dim)`` (Celik et al. 2008, eq. 1)."""
-    measure = Functional(lambda w: np.ones_like(w.x[0])).assemble(Basis(mesh, mesh.elem()))
-    return float((measure / mesh.nelements) ** (1.0 / mesh.dim()))
 
 
 class MeshSequence:

@@ -346,8 +346,8 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
                 analysis = analyse(list(rows.values()), qoi, tolerance, asymptotic_tolerance,
                                    expected_orders)
                 if analysis and all(settled(a) for a in analysis.values()):
-                    stop_reason = (f"every watched QoI mesh-independent (or, for errors, verified) "
-                                   f"at level {level}")
+                    stop_reason = (f"every watched QoI mesh-independent (or, for errors, "
+                                   f"verified) at level {level}")
                     break
         else:
             if until_converged:
