@@ -285,3 +285,20 @@ def test_ctrl_c_reaches_python_during_a_long_factorization():
     for thread in threading.enumerate():        # let the abandoned factorization end here
         if thread.name == "fem_reg solve":
             thread.join()
+
+
+def test_truncated_checkpoint_is_one_line_naming_the_file(tmp_path, capsys):
+    """It used to end in a BadZipFile traceback."""
+    case = tmp_path / "small.toml"
+    case.write_text('problem = "topopt"\n[mesh]\ngeometry = "cantilever"\nh = 0.3\n'
+                    '[parameters]\nmax_iterations = 3\nsupports = { clamped = "clamped" }\n'
+                    'traction = { load = [0.0, -1.0] }\n')
+    out = tmp_path / "out"
+    assert run(capsys, "-q", "run", str(case), "--out", str(out))[0] == 0
+    checkpoint = out / "small.checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+    before = snapshot(out)
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(out), "--resume")
+    one_line_error(status, err, r"small.checkpoint.npz: not a readable checkpoint \(truncated "
+                                r"or corrupted: BadZipFile\); remove it or run without --resume")
+    assert snapshot(out) == before
