@@ -170,6 +170,7 @@ def test_problems_listing(capsys):
     assert status == 0 and data["helmholtz_mms"]["parameters"] == {"radius": 0.3, "order": 1}
 
 
+@pytest.mark.slow
 def test_demo_quick_writes_report_and_openable_vtu(tmp_path, capsys):
     status, out, _ = run(capsys, "-q", "demo", "--quick", "--out", str(tmp_path), "--json")
     assert status == 0

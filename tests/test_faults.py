@@ -262,6 +262,7 @@ def test_gmsh_failure_advice_fits_the_size(monkeypatch):
         rectangle(h=2.0)
 
 
+@pytest.mark.slow
 def test_ctrl_c_reaches_python_during_a_long_factorization():
     """SuperLU holds a signal until it returns (about 3 s for this 300,000-unknown
     Laplacian); the factorization runs in a helper thread, so Ctrl-C interrupts at once."""

@@ -71,6 +71,7 @@ def test_plane_elasticity(kind, nu, order):
     assert abs(h1 - order) <= 0.1
 
 
+@pytest.mark.slow
 def test_elasticity_3d_tetrahedra():
     l2, h1 = study(ElasticityMMS, UniformRefinement(cantilever_box(h=0.25, length=1.0), 3),
                    kind="3d")

@@ -405,6 +405,7 @@ def test_a_snap_is_passed_by_viscous_relaxation():
     assert not stopped.meta["converged"] and "failed after 8 step cuts" in stopped.meta["stop"]
 
 
+@pytest.mark.slow
 def test_the_peak_is_located_inside_the_increment():
     """With 10 increments the peak force is located by halving (6 times) the increment in
     which the force turns down: it equals the largest force of a run with 640 uniform
@@ -427,6 +428,7 @@ def _pushed_block(h, gamma, **extra):
     return FrictionalSlip(mesh, **values)
 
 
+@pytest.mark.slow
 def test_predicted_jumps_land_where_viscous_relaxation_does(monkeypatch):
     """The local law with a steep drop snaps at every node's onset. The predicted jump
     (friction frozen, onset nodes past D_c, Newton, stability check) lands on the states the
@@ -445,6 +447,7 @@ def test_predicted_jumps_land_where_viscous_relaxation_does(monkeypatch):
     assert np.abs(predicted.series["load_curve"]["energy_error"]).max() < 1e-9
 
 
+@pytest.mark.slow
 def test_local_front_follows_the_mesh_and_the_gradient_front_converges():
     """The fast variant of examples/frictional_slip_study.py (3 levels, h = 0.1, 0.05,
     0.025). Local law: the slip jumps at the front by at least the front slip
@@ -569,6 +572,7 @@ steps = 5
 """
 
 
+@pytest.mark.slow
 def test_cli_run_writes_the_load_history(tmp_path):
     case = _case(tmp_path, CASE)
     out = tmp_path / "out"
@@ -585,6 +589,7 @@ def test_cli_run_writes_the_load_history(tmp_path):
     assert {"displacement", "slip", "friction", "pressure"} <= set(step.point_data)
 
 
+@pytest.mark.slow
 def test_cli_reports_a_failed_step_and_keeps_the_outputs(tmp_path):
     case = _case(tmp_path, CASE.replace("k_t = 100.0",
                                         "k_t = 1e5\nD_c = 1e-4\nmax_cuts = 2\nmax_relax = 0")
@@ -604,6 +609,7 @@ def test_example_case_file_parses():
     FrictionalSlip.Parameters(**case.parameters)
 
 
+@pytest.mark.slow
 def test_two_body_example_runs_from_the_command_line(tmp_path):
     """The two-body example (coarser, fewer increments): the VTU is on the split mesh, with
     the displacement jump across the interface and the slip on both sides."""

@@ -143,6 +143,7 @@ def test_cook_membrane_drilling_elements_beat_their_plain_counterparts():
 
 
 @pytest.mark.parametrize("element", TRI + QUAD)
+@pytest.mark.slow
 def test_cook_membrane_mesh_independent_at_one_percent(element):
     """Finest three levels of 16, 32, 64 elements per side: the harness says
     mesh-independent at 1% and the extrapolated value is the published one (23.96) within

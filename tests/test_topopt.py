@@ -185,6 +185,7 @@ def test_mma_and_oc_reach_a_closed_form_optimum():
 
 
 @pytest.mark.parametrize("filter_, ft", [("sensitivity", 1), ("density", 2)])
+@pytest.mark.slow
 def test_mbb_matches_the_88_line_code(filter_, ft):
     """The MBB half-beam 60 x 20, volfrac 0.5, penal 3, rmin 1.5, OC, change < 0.01: the same
     compliance and iteration count as the transcription of the 88-line code."""
@@ -204,6 +205,7 @@ PUBLISHED_88 = {1: 216.81, 2: 233.71}
 
 
 @pytest.mark.parametrize("filter_, ft", [("sensitivity", 1), ("density", 2)])
+@pytest.mark.slow
 def test_mbb_matches_the_published_88_line_compliance(filter_, ft):
     """top88(60, 20, 0.5, 3, 2.4, ft): fem_reg's compliance is the published one within 0.1%,
     and its iteration count is the transcription's within 3 (the paper prints no count)."""
@@ -216,6 +218,7 @@ def test_mbb_matches_the_published_88_line_compliance(filter_, ft):
     assert result.meta["stop"] == "converged"
 
 
+@pytest.mark.slow
 def test_helmholtz_filter_mbb_is_close_to_the_cone_filter_design():
     """Same MBB with the PDE filter of the equivalent radius: a compliance within 5% of the
     cone-filtered design (Lazarov & Sigmund 2011 report close agreement)."""
@@ -383,6 +386,7 @@ contour = { field = "density", value = 0.5 }
 """
 
 
+@pytest.mark.slow
 def test_cli_run_writes_design_history_and_resumes(tmp_path, capsys):
     case = tmp_path / "small.toml"
     case.write_text(CASE)
