@@ -33,9 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_reg.atomic import write_text
 from fem_reg.friction import FrictionalSlip, SlipWeakening, front_slip
-from fem_reg.io.case import load_case
+from fem_reg.io import load_case, write_text
 from fem_reg.mesh import Remeshing, block_on_base
 from fem_reg.study import ProblemSolver, run_study
 

@@ -19,12 +19,11 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from fem_reg.atomic import atomic_path, write_text
+from fem_reg.io import atomic_path, write_text
 from fem_reg.errors import MeshError
 from fem_reg.membrane import ELEMENTS, Membrane
 from fem_reg.mesh import cook_membrane, macneal_harder_beam
-from fem_reg.study import grid_convergence
-from fem_reg.study.report import markdown_table
+from fem_reg.study import grid_convergence, markdown_table
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

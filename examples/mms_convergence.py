@@ -15,11 +15,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from fem_reg.atomic import write_text
+from fem_reg.io import write_text
 from fem_reg.mesh import Remeshing, UniformRefinement, block_on_base, cantilever_box, rectangle
 from fem_reg.mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
-from fem_reg.study import ProblemSolver, loglog_slope, run_study, write_reports
-from fem_reg.study.report import markdown_table
+from fem_reg.study import (ProblemSolver, loglog_slope, markdown_table, run_study,
+                           write_reports)
 
 # name -> (problem, parameters, sequence factory)
 STUDIES = {

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from fem_reg.atomic import write_text
+from fem_reg.io import write_text
 from fem_reg.mesh import mbb_beam
 from fem_reg.study import grid_convergence
 from fem_reg.topopt import TopOpt

@@ -5,10 +5,11 @@ The harness knows no physics: it takes any callable ``mesh -> Result`` and a mes
 
 from .convergence import (GridConvergence, celik_order, error_convergence, grid_convergence,
                           least_squares_fit, loglog_slope)
-from .report import plot_convergence, to_csv, to_json, to_markdown, write_reports
+from .report import (markdown_table, plot_convergence, to_csv, to_json, to_markdown,
+                     write_reports)
 from .runner import ProblemSolver, StudyResult, analyse, run_level, run_study, settled
 
 __all__ = ["GridConvergence", "celik_order", "error_convergence", "grid_convergence",
            "least_squares_fit", "loglog_slope", "plot_convergence", "to_csv", "to_json",
-           "to_markdown", "write_reports", "ProblemSolver", "StudyResult", "analyse",
+           "to_markdown", "markdown_table", "write_reports", "ProblemSolver", "StudyResult", "analyse",
            "run_level", "run_study", "settled"]
