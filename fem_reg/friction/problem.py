@@ -77,9 +77,9 @@ class SlipParameters:
     gamma: float = 0.0
     load_path: list = field(default_factory=lambda: [1.0])
     steps: int = 20
-    probe_at: float = None
+    probe_at: float | None = None
     control: str = "load"
-    slip_step: float = None
+    slip_step: float | None = None
     max_steps: int = 10000
     tolerance: float = 1e-10
     max_newton: int = 30
@@ -355,8 +355,8 @@ class FrictionalSlipParameters(SlipParameters):
     thickness: float = 1.0
     interface: str = "interface"
     base: str = "rigid"
-    base_E: float = None
-    base_nu: float = None
+    base_E: float | None = None
+    base_nu: float | None = None
     pressure: object = "reaction"
     supports: dict = field(default_factory=dict)
     traction: dict = field(default_factory=dict)

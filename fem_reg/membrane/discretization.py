@@ -31,7 +31,7 @@ from ..errors import ParameterError
 class ElementSpec:
     mesh: type
     displacement: type
-    rotation: type = None
+    rotation: type | None = None
     allman: bool = False
     stiffness_order: int = 2          # quadrature order of the strain energy
     description: str = ""

@@ -63,14 +63,14 @@ class MembraneParameters:
     E: float = 1.0
     nu: float = 0.3
     thickness: float = 1.0
-    gamma_d: float = None
+    gamma_d: float | None = None
     alpha: float = 0.0
     penalty_quadrature: str = "auto"
     supports: dict = field(default_factory=dict)
     displacements: dict = field(default_factory=dict)
     rotations: dict = field(default_factory=dict)
     traction: dict = field(default_factory=dict)
-    body_force: list = None
+    body_force: list | None = None
     point_loads: list = field(default_factory=list)
     moments: list = field(default_factory=list)
     probes: dict = field(default_factory=dict)

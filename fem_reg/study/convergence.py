@@ -54,20 +54,20 @@ class GridConvergence:
     phi: list
     convergence: str
     r21: float
-    r32: float = None
-    order: float = None
+    r32: float | None = None
+    order: float | None = None
     order_assumed: bool = False
-    extrapolated: float = None
-    e_a21: float = None
-    e_ext21: float = None
-    gci_fine: float = None
-    gci_32: float = None
-    asymptotic_ratio: float = None
-    safety_factor: float = None
+    extrapolated: float | None = None
+    e_a21: float | None = None
+    e_ext21: float | None = None
+    gci_fine: float | None = None
+    gci_32: float | None = None
+    asymptotic_ratio: float | None = None
+    safety_factor: float | None = None
     relative: bool = True
-    oscillation_bounds: tuple = None
+    oscillation_bounds: tuple | None = None
     local_orders: list = field(default_factory=list)
-    least_squares: dict = None
+    least_squares: dict | None = None
     notes: list = field(default_factory=list)
 
     def verdict(self, tolerance, asymptotic_tolerance=0.1):
