@@ -45,3 +45,13 @@ def fitted_order(h, values, levels=3):
     """Least-squares slope of log(value) vs log(h) over the finest ``levels``."""
     from fem_reg.study import loglog_slope
     return loglog_slope(h, values, levels=levels)
+
+
+def central_difference(function, x, direction, step):
+    """``(f(x + step d) - f(x - step d)) / (2 step)``: the directional derivative of ``f``
+    (scalar- or array-valued) at ``x`` along ``d`` by central differences, the one
+    finite-difference helper of the gradient and Jacobian checks."""
+    x = np.asarray(x, dtype=np.float64)
+    direction = np.asarray(direction, dtype=np.float64)
+    return (np.asarray(function(x + step * direction))
+            - np.asarray(function(x - step * direction))) / (2.0 * step)

@@ -16,7 +16,7 @@ from fem_reg.mesh import (Remeshing, UniformRefinement, block_on_base, cantileve
 from fem_reg.mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
 from fem_reg.mms import solutions
 
-from conftest import convergence_table, fitted_order
+from conftest import central_difference, convergence_table, fitted_order
 
 
 def study(problem, sequence, **parameters):
@@ -113,8 +113,7 @@ def test_manufactured_sources_match_finite_differences():
         laplacian = sum((solutions.scalar(x + step * unit[i]) - 2 * solutions.scalar(x)
                          + solutions.scalar(x - step * unit[i])) / step ** 2 for i in range(dim))
         assert np.allclose(-laplacian, solutions.scalar_minus_laplacian(x), rtol=1e-5)
-        gradient = np.array([(solutions.scalar(x + step * unit[i])
-                              - solutions.scalar(x - step * unit[i])) / (2 * step)
+        gradient = np.array([central_difference(solutions.scalar, x, unit[i], step)
                              for i in range(dim)])
         assert np.allclose(gradient, solutions.scalar_gradient(x), atol=1e-7)
         lam, mu = 0.7, 0.4
@@ -124,8 +123,8 @@ def test_manufactured_sources_match_finite_differences():
             eps = 0.5 * (g + np.swapaxes(g, 0, 1))
             return lam * np.trace(eps) * np.eye(dim)[:, :, None] + 2 * mu * eps
 
-        divergence = sum((stress(x + step * unit[j])[:, j] - stress(x - step * unit[j])[:, j])
-                         / (2 * step) for j in range(dim))
+        divergence = sum(central_difference(lambda y, j=j: stress(y)[:, j], x, unit[j], step)
+                         for j in range(dim))
         assert np.allclose(-divergence, solutions.elastic_body_force(x, lam, mu), atol=1e-6)
     t = np.linspace(0, 2, 9)
     second = (solutions.interface_profile(t + step, 2) - 2 * solutions.interface_profile(t, 2)
