@@ -238,3 +238,20 @@ def test_gci_32_is_the_coarser_pairs_gci():
     assert np.isclose(g.order, 2.0)
     assert np.isclose(g.gci_32, 1.25 * (0.12 / 1.04) / (2.0 ** 2 - 1))
     assert not hasattr(g, "gci_coarse")
+
+
+@pytest.mark.parametrize("r21, r32", [(2.0, 1.5), (1.5, 3.0), (1.375, 3.0), (3.0, 1.3)])
+def test_non_constant_ratios_are_classified_and_solved_exactly(r21, r32):
+    """phi = h on ratios that differ (found by the property test): with r21 = 2, r32 = 1.5,
+    R = 1 but the data converge (the bound is ln r21 / ln r32 = 1.71); with 1.5 and 3
+    Celik's fixed-point iteration (absolute value) landed on a spurious root p = 5.9, and with
+    1.375 and 3 it raised a math domain error."""
+    h = np.array([1.0, r21, r21 * r32])
+    g = grid_convergence(h, 1.0 - 0.5 * h)
+    assert g.convergence == "monotonic" and g.order == pytest.approx(1.0, rel=1e-9)
+    assert g.extrapolated == pytest.approx(1.0, rel=1e-9)
+    # no positive order fits R at the bound or beyond: divergence
+    e21 = 1.0
+    bound = np.log(r21) / np.log(r32)
+    assert grid_convergence([1.0, r21, r21 * r32], [0.0, e21, e21 + e21 / (1.01 * bound)]) \
+        .convergence == "divergent"

@@ -4,13 +4,13 @@ Pure functions over ``(h, phi)`` pairs; no meshes, no physics.
 
 * Three finest grids: the procedure of Celik, Ghia, Roache, Freitas, Coleman & Raad (2008),
   "Procedure for estimation and reporting of uncertainty due to discretization in CFD
-  applications", J. Fluids Eng. 130, 078001 — apparent order by fixed-point iteration (for
-  non-constant refinement ratios), extrapolated value, approximate and extrapolated relative
+  applications", J. Fluids Eng. 130, 078001 — apparent order as the root of their eq. 3
+  (any refinement ratios), extrapolated value, approximate and extrapolated relative
   errors, GCI of the fine pair (21) and of the next pair (32) (Roache 1998).
 * Classification on both differences before any order is trusted (Celik et al. 2008 with
-  ``R = e21 / e32``): ``0 < R < 1`` monotonic convergence, ``-1 < R < 0`` oscillatory
-  convergence, ``R >= 1`` monotonic divergence, ``R <= -1`` oscillatory divergence (the
-  oscillation grows); both differences at round-off: converged; exactly one at round-off:
+  ``R = e21 / e32``): ``0 < R < 1`` monotonic convergence (``R < ln r21 / ln r32`` for
+  non-constant ratios), ``-1 < R < 0`` oscillatory convergence, larger ``R`` monotonic
+  divergence, ``R <= -1`` oscillatory divergence (the oscillation grows); both differences at round-off: converged; exactly one at round-off:
   indeterminate. ``docs/refinement_studies.md`` states the rules and their sources.
 * Four or more grids: also the least-squares fit ``phi = phi0 + a h^p`` (Eca & Hoekstra 2014,
   J. Comput. Phys. 262) with its standard error, and the local order of each consecutive
@@ -23,7 +23,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 
 from ..checks import number, positive
 from ..errors import ParameterError
@@ -98,6 +98,9 @@ class GridConvergence:
         gci = f"GCI_fine = {_percent(self.gci_fine, self.relative)}{unit}"
         if self.gci_fine > tolerance:
             return False, f"{gci} > tolerance {limit}"
+        if self.asymptotic_ratio is None and self.convergence == "monotonic":
+            return False, f"{gci} <= {limit} but the asymptotic range is not shown " \
+                          f"({self.notes[-1]})"
         if self.asymptotic_ratio is not None and \
                 abs(self.asymptotic_ratio - 1.0) > asymptotic_tolerance:
             return False, (f"{gci} <= {limit} but not in the asymptotic range "
@@ -134,28 +137,51 @@ def _prepare(h, phi):
     return h, phi
 
 
-def celik_order(e21, e32, r21, r32):
-    """Apparent order from three grids by the fixed-point iteration of Celik et al. (2008),
-    eq. (3): ``p = |ln|e32/e21| + q(p)| / ln r21``, ``q(p) = ln((r21^p - s)/(r32^p - s))``,
-    ``s = sign(e32/e21)``. Falls back to bracketing when the iteration stalls."""
+def _order_equation(e21, e32, r21, r32):
+    """``f(p) = ln|e32/e21| + ln((r21^p - s)/(r32^p - s)) - p ln r21`` (Celik et al. 2008,
+    eq. 3 without its absolute value), in a form that does not overflow, and its limit at
+    ``p -> 0+``. ``f`` is strictly decreasing in ``p`` for either sign ``s``, so a positive
+    root exists, and is unique, exactly when that limit is positive."""
     s = 1.0 if e32 / e21 > 0 else -1.0
     log_ratio = math.log(abs(e32 / e21))
+    l21, l32 = math.log(r21), math.log(r32)
 
-    def update(p):
-        num, den = r21 ** p - s, r32 ** p - s
-        q = math.log(num / den) if num > 0 and den > 0 else 0.0
-        return abs(log_ratio + q) / math.log(r21)
+    def log_term(p, log_r):                  # ln(r^p - s) - p ln r = ln(1 - s r^-p)
+        return math.log(-math.expm1(-p * log_r)) if s > 0 else math.log1p(math.exp(-p * log_r))
 
-    p = abs(log_ratio) / math.log(r21)
-    for _ in range(500):
-        new = update(p)
-        if abs(new - p) <= 1e-12 * max(1.0, abs(p)):
-            return new
-        p = new
-    # the fixed point exists but the iteration oscillates: solve p = update(p) by bisection
-    result = minimize_scalar(lambda x: (x - update(x)) ** 2, bounds=(1e-6, MAX_ORDER),
-                             method="bounded", options={"xatol": 1e-12})
-    return float(result.x)
+    def f(p):
+        return log_ratio - p * l32 + log_term(p, l21) - log_term(p, l32)
+
+    limit = log_ratio + (math.log(l21 / l32) if s > 0 else 0.0)
+    return f, limit
+
+
+def converges(e21, e32, r21, r32):
+    """Whether three grids' differences fit ``phi0 + a h^p`` with some ``p > 0``: for a
+    sign change ``|R| < 1`` with ``R = e21 / e32`` (oscillatory convergence, any ratios); for
+    monotonic data ``R < ln r21 / ln r32`` (which is ``R < 1`` for a constant ratio, Celik's
+    criterion; a coarse pair refined by a smaller ratio than the fine pair allows ``R`` above
+    1 for a low order)."""
+    return _order_equation(e21, e32, r21, r32)[1] > 0
+
+
+def celik_order(e21, e32, r21, r32):
+    """Apparent order from three grids: the root ``p > 0`` of Celik et al. (2008), eq. 3,
+    ``p ln r21 = ln|e32/e21| + ln((r21^p - s)/(r32^p - s))``, ``s = sign(e32/e21)``. Solved by
+    bracketing (the equation is monotonic in ``p``, so the root is unique); Celik's fixed-point
+    iteration with an absolute value can land on a spurious root when the ratios differ
+    (5.9 instead of 1 for ``h^1`` on ratios 1.5 and 3). None when no positive order fits
+    (divergent data)."""
+    f, limit = _order_equation(e21, e32, r21, r32)
+    if limit <= 0:
+        return None
+    high = MAX_ORDER
+    while f(high) > 0:
+        high *= 2.0
+    low = min(1e-9, high / 2.0)
+    if f(low) <= 0:                          # the root is below any order that matters
+        return low
+    return float(brentq(f, low, high, xtol=1e-14, rtol=1e-13))
 
 
 def least_squares_fit(h, phi):
@@ -339,15 +365,16 @@ def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
         return result
 
     R = e21 / e32
-    if R >= 1:
+    if not converges(e21, e32, r21, r32):
         result.convergence = "divergent"
-        result.notes.append(f"monotonic divergence, R = e21/e32 = {R:.3g} >= 1: the "
-                            f"differences grow with refinement")
-        return result
-    if R <= -1:
-        result.convergence = "divergent"
-        result.notes.append(f"oscillatory divergence, R = e21/e32 = {R:.3g} <= -1: the "
-                            f"oscillation grows with refinement")
+        if R > 0:
+            bound = math.log(r21) / math.log(r32)
+            result.notes.append(f"monotonic divergence, R = e21/e32 = {R:.3g} >= "
+                                f"{bound:.3g} (ln r21 / ln r32): the differences do not "
+                                f"shrink like any power of h")
+        else:
+            result.notes.append(f"oscillatory divergence, R = e21/e32 = {R:.3g} <= -1: the "
+                                f"oscillation grows with refinement")
         return result
     result.convergence = "monotonic" if R > 0 else "oscillatory"
     p = celik_order(e21, e32, r21, r32)
@@ -362,15 +389,20 @@ def grid_convergence(h, phi, *, expected_order=None, safety_factor=None):
                             "the oscillation bounds bracket the solution")
     fs = safety_factor or (SAFETY_THREE_GRIDS if reliable else SAFETY_UNRELIABLE)
     _fine_pair(result, phi, r21, p, fs, norm, tiny)
-    e_a32 = abs(e32) / (abs(phi[1]) if relative else 1.0)
-    result.gci_32 = float(fs * e_a32 / (r32 ** p - 1.0))
-    if result.gci_fine > 0:
-        result.asymptotic_ratio = float(result.gci_32 / (r21 ** p * result.gci_fine))
+    if relative and abs(phi[1]) <= tiny:
+        result.notes.append("the middle value is zero: no relative GCI_32 or asymptotic ratio")
+    else:
+        e_a32 = abs(e32) / (abs(phi[1]) if relative else 1.0)
+        with np.errstate(over="ignore", divide="ignore"):   # extreme orders give inf: honest
+            result.gci_32 = float(fs * e_a32 / (r32 ** p - 1.0))
+            if result.gci_fine > 0:
+                result.asymptotic_ratio = float(result.gci_32 / (r21 ** p * result.gci_fine))
 
     if len(h) >= 4:
         for k in range(len(h) - 2):
             a, b = phi[k + 1] - phi[k], phi[k + 2] - phi[k + 1]
-            if abs(a) > tiny and abs(b) > tiny and 0 < a / b < 1:
+            if abs(a) > tiny and abs(b) > tiny and a / b > 0 and \
+                    converges(a, b, h[k + 1] / h[k], h[k + 2] / h[k + 1]):
                 result.local_orders.append(celik_order(a, b, h[k + 1] / h[k],
                                                        h[k + 2] / h[k + 1]))
             else:
