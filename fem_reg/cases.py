@@ -87,25 +87,22 @@ def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=Non
 def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
     """Mesh, solve and write one case; returns the summary the CLI prints.
 
-    Iterative problems (``problem.iterative``) get ``progress(done, total, status)``, a
+    Iterative problems (:attr:`Problem.iterative`) get ``progress(done, total, status)``, a
     checkpoint ``OUT/NAME.checkpoint.npz`` and ``resume`` (continue from it); problems with
-    ``reports_progress`` get ``progress`` only. A run that stops early
+    ``reports_progress`` get ``progress`` only (:meth:`Problem.solve_options`). A run that stops early
     (``meta["converged"]`` False: a load step that could not be solved) has its outputs
     written, then raises :class:`SolverError` saying so.
     """
     solve = solver_for(case)
     study_options(case)       # a misspelled [study] key is a mistake under `run` too
-    iterative = getattr(solve.problem, "iterative", False)
-    if resume and not iterative:
+    if resume and not solve.problem.iterative:
         raise CaseError(f"{case.source}: --resume is for iterative problems; "
                         f"'{case.problem}' solves in one go")
     out_dir = Path(out_dir)
     checkpoint = out_dir / f"{case.name}.checkpoint.npz"
     if resume and not checkpoint.is_file():
         raise CaseError(f"{checkpoint}: no checkpoint to resume from")
-    options = {"progress": progress, "checkpoint": checkpoint, "resume": resume} \
-        if iterative else {"progress": progress} \
-        if getattr(solve.problem, "reports_progress", False) else {}
+    options = solve.problem.solve_options(progress, checkpoint, resume)
     check_case_size(case, max_dofs=max_dofs)
     mesh = mesh_from_spec(case.mesh, case.base_dir, f"{case.source} [mesh]")
     check_writable(out_dir)
@@ -147,8 +144,7 @@ def study_options(case, **overrides):
     except FemRegError as err:
         raise CaseError(f"{where}: {err}") from err
     problem = problem_class(case.problem, case.source)
-    known = problem.qoi_names(case.parameters) if hasattr(problem, "qoi_names") \
-        else problem.QOI
+    known = problem.qoi_names(case.parameters)
     for name in options["qoi"] or []:
         if name not in known:
             raise CaseError(f"{where}: unknown QoI {name!r} for {case.problem}; known: "

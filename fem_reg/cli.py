@@ -42,7 +42,7 @@ def cmd_run(args):
     from .io.case import load_case
     case = load_case(args.case)
     out = _out_dir(args, case.name)
-    if getattr(problem_class(case.problem, case.source), "iterative", False):
+    if problem_class(case.problem, case.source).iterative:
         args.interrupted = (f"no output was changed; the optimization's checkpoint is in "
                             f"{out}: continue with --resume")
     start = time.perf_counter()

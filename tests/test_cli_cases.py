@@ -224,3 +224,20 @@ def test_membrane_case_errors_name_the_key(tmp_path, capsys):
                       'h = 12.0\n[study]\nqoi = ["tip_uy"]\n', name="c2.toml")
     status, _, err = run(capsys, "study", case, "--out", str(tmp_path / "o2"))
     assert status == 2 and "unknown QoI 'tip_uy'" in err and "compliance" in err
+
+
+def test_every_registered_problem_implements_the_declared_interface():
+    """cases.py and the runner call the Problem interface only (no attribute probing)."""
+    import dataclasses
+
+    from fem_reg.cases import PROBLEMS
+    from fem_reg.problem import Problem
+    for name, cls in PROBLEMS.items():
+        assert issubclass(cls, Problem) and cls.name == name
+        assert dataclasses.is_dataclass(cls.Parameters) and cls.QOI
+        options = cls.solve_options(progress=print, checkpoint="c", resume=True)
+        assert set(options) == ({"progress", "checkpoint", "resume"} if cls.iterative else
+                                {"progress"} if cls.reports_progress else set())
+    with pytest.raises(TypeError, match="lacks Parameters"):
+        type("Broken", (Problem,), {"name": "broken", "QOI": ("x",),
+                                    "solve": lambda self: None})

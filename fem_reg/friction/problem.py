@@ -17,6 +17,7 @@ from skfem import Basis, FacetBasis, MeshLine1, MeshQuad1, MeshTri1
 from ..checks import (integer, mapping, non_negative, number, one_of, parameters, positive,
                       vector)
 from ..errors import MeshError, ParameterError
+from ..problem import Problem
 from ..fe import Material, elasticity_form, lagrange, load_form
 from ..io import Result
 from ..mesh import boundary, boundary_nodes, split_interface, subdomain
@@ -124,7 +125,7 @@ class SlipParameters:
         return ts, lambda t: float(np.interp(t, np.arange(len(factors)), factors))
 
 
-class _SlipProblem:
+class _SlipProblem(Problem):
     """Load stepping, QoIs and the Result; subclasses build the algebra."""
 
     reports_progress = True

@@ -16,6 +16,7 @@ from skfem import FacetBasis
 from ..checks import (mapping, non_negative, number, one_of, parameters, point_items,
                       vector)
 from ..errors import ParameterError
+from ..problem import Problem
 from ..fe import (Material, cell_average, cell_stress, load_form, solve_constrained,
                   von_mises)
 from ..io import Result
@@ -110,7 +111,7 @@ def probe(basis, coefficients, points, what):
         raise ParameterError(f"{what}: point(s) {points.T.tolist()} outside the mesh") from None
 
 
-class Membrane:
+class Membrane(Problem):
     """Plane-stress membrane with drilling rotations (Hughes & Brezzi 1989 functional)."""
 
     name = "membrane"

@@ -21,6 +21,7 @@ from skfem.helpers import dot
 
 from ..checks import integer, non_negative, one_of, parameters, positive
 from ..errors import ParameterError
+from ..problem import Problem
 from ..fe import (KINDS, Material, cell_stress, elasticity_form, error_norms, gradient_penalty,
                   helmholtz, interpolate, lagrange, load_form, mass, rigid_body_modes, solve_constrained,
                   solve_linear, tangential_penalty, vertex_values, von_mises)
@@ -59,7 +60,7 @@ class HelmholtzParameters:
         integer("order", self.order, low=1, high=2)
 
 
-class HelmholtzMMS:
+class HelmholtzMMS(Problem):
     """``-r^2 lap u + u = f`` in the domain, ``r^2 du/dn = g`` on the boundary, with
     ``u = sin(2x + 1/2) cos(3y) [cos(z)]``. QoIs: ``l2_error``, ``h1_error`` and ``energy``
     ``a(u_h, u_h) = int r^2 |grad u_h|^2 + u_h^2`` (exact value in
@@ -110,7 +111,7 @@ class DiffusionParameters:
         integer("order", self.order, low=1, high=2)
 
 
-class DiffusionMMS:
+class DiffusionMMS(Problem):
     """``-kappa lap u = f`` with ``u = u*`` on the whole boundary (the volume gradient
     penalty ``kappa/2 |grad u|^2`` as an operator). QoIs: ``l2_error``, ``h1_error``."""
 
@@ -170,7 +171,7 @@ def straight_line(mesh, facets, name):
     return start, tangent, length
 
 
-class TangentialMMS:
+class TangentialMMS(Problem):
     """A field living on a straight named boundary with the tangential gradient penalty:
     ``-gamma s'' + s = f``, ``s' = 0`` at the ends, ``s = cos(pi t/L) + cos(2 pi t/L)/2``.
     QoIs: ``l2_error``, ``h1_error`` (both along the boundary)."""
@@ -233,7 +234,7 @@ class ElasticityParameters:
         Material(self.E, self.nu, self.kind)
 
 
-class ElasticityMMS:
+class ElasticityMMS(Problem):
     """``-div sigma(u) = f`` with ``u = u*`` on the boundary, ``u_i = sin(a_i . x + c_i)``.
     QoIs: ``l2_error``, ``h1_error``."""
 

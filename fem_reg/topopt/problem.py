@@ -25,6 +25,7 @@ from ..atomic import atomic_path
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
                       positive, vector)
 from ..errors import CheckpointError, ParameterError
+from ..problem import Problem
 from ..fe import KINDS, Material, dofs_rigid_body_modes, lagrange, load_form
 from ..io import Result
 from ..mesh import boundary, subdomain, vertex_at
@@ -187,7 +188,7 @@ class TopOptParameters:
         return {}
 
 
-class TopOpt:
+class TopOpt(Problem):
     """Minimum-compliance SIMP topology optimization with density filtering and projection.
 
     ``solve(progress=None, checkpoint=None, resume=False)`` runs the optimization; with a
