@@ -14,9 +14,11 @@ import contextlib
 import math
 import signal
 import threading
+from collections.abc import Callable
 
 import gmsh
 import numpy as np
+from skfem import Mesh
 
 from ..checks import flag, one_of, positive
 from ..errors import MeshError, ParameterError
@@ -557,7 +559,8 @@ def _check_positive(**values):
         positive(name, value)
 
 
-GEOMETRIES = {
+# name -> mesher(h, **options); the signatures differ by shape
+GEOMETRIES: dict[str, Callable[..., Mesh]] = {
     "rectangle": rectangle,
     "cook_membrane": cook_membrane,
     "mbb_beam": mbb_beam,
