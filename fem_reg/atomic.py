@@ -57,8 +57,12 @@ def atomic_path(path):
 
     Examples
     --------
-    >>> with atomic_path("out.vtu") as tmp:       # doctest: +SKIP
-    ...     meshio.write(tmp, mesh)
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(folder / "note.txt") as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> [p.name for p in folder.iterdir()], (folder / "note.txt").read_text()
+    (['note.txt'], 'done')
     """
     path = Path(path)
     make_dirs(path.parent)

@@ -19,9 +19,11 @@ class ProgressBar:
 
     Examples
     --------
-    >>> with ProgressBar("levels", total=5) as bar:          # doctest: +SKIP
-    ...     for level in range(5):
+    >>> with ProgressBar("levels", total=3, enabled=False) as bar:
+    ...     for level in range(3):
     ...         bar.advance(status=f"level {level}")
+    >>> bar.completed, bar.status
+    (3, 'level 2')
     """
 
     def __init__(self, description, total=None, enabled=True, stream=None):

@@ -39,9 +39,16 @@ class PvdWriter:
 
     Examples
     --------
-    >>> writer = PvdWriter("out/history.pvd")                 # doctest: +SKIP
-    >>> for step, result in enumerate(results):               # doctest: +SKIP
-    ...     writer.add(result.to_meshio(), time=step)
+    >>> import pathlib, tempfile
+    >>> from fem_reg.io import Result
+    >>> from fem_reg.mesh import rectangle
+    >>> mesh = rectangle(h=0.5)
+    >>> writer = PvdWriter(pathlib.Path(tempfile.mkdtemp()) / "history.pvd")
+    >>> for step in range(3):
+    ...     _ = writer.add(Result(mesh, point_data={"u": step * mesh.p[0]}).to_meshio(),
+    ...                    time=0.5 * step)
+    >>> [p.name for p in writer.files]
+    ['history.pvd', 'history_0000.vtu', 'history_0001.vtu', 'history_0002.vtu']
     """
 
     def __init__(self, path):

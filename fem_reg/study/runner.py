@@ -34,8 +34,14 @@ class ProblemSolver:
 
     Examples
     --------
-    >>> solve = ProblemSolver(HelmholtzMMS, radius=0.3)       # doctest: +SKIP
-    >>> result = solve(mesh)                                  # doctest: +SKIP
+    >>> from fem_reg.mesh import rectangle
+    >>> from fem_reg.mms import HelmholtzMMS
+    >>> solve = ProblemSolver(HelmholtzMMS, radius=0.3)
+    >>> coarse, fine = (solve(rectangle(h=h)) for h in (0.25, 0.125))
+    >>> sorted(fine.qoi)
+    ['energy', 'h1_error', 'l2_error']
+    >>> 3.5 < coarse.qoi["l2_error"] / fine.qoi["l2_error"] < 5     # order 2: h / 2, error / 4
+    True
     """
 
     def __init__(self, problem, **parameters):

@@ -71,8 +71,17 @@ class MMA:
 
     Examples
     --------
-    >>> mma = MMA(n=5, m=1, xmin=1.0, xmax=10.0)                      # doctest: +SKIP
-    >>> x = mma.update(x, f0, df0, f, df)                              # doctest: +SKIP
+    Svanberg's (1987) cantilever of five segments, whose optimum weight is 1.340:
+
+    >>> import numpy as np
+    >>> c = np.array([61.0, 37.0, 19.0, 7.0, 1.0])
+    >>> mma = MMA(n=5, m=1, xmin=1.0, xmax=10.0, move=1.0)
+    >>> x = np.full(5, 5.0)
+    >>> for _ in range(100):
+    ...     x = mma.update(x, 0.0624 * x.sum(), np.full(5, 0.0624),
+    ...                    np.array([np.sum(c / x ** 3) - 1.0]), (-3.0 * c / x ** 4)[None, :])
+    >>> print(f"{0.0624 * x.sum():.3f}")
+    1.340
     """
 
     asyinit, asyincr, asydecr = 0.5, 1.2, 0.7
