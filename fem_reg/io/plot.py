@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arrays import pad_to_3d
 from ..atomic import atomic_path
 from ..errors import ParameterError
 
@@ -77,9 +78,7 @@ def plot_field(result, field, path, *, component=None, warp=None, warp_scale=Non
         largest = np.abs(displacement).max()
         scale = warp_scale if warp_scale is not None else \
             (0.1 * size / largest if largest > 0 else 0.0)
-        padded = np.hstack((displacement, np.zeros((len(displacement),
-                                                    3 - displacement.shape[1]))))
-        grid.points = grid.points + scale * padded
+        grid.points = grid.points + scale * pad_to_3d(displacement)
     if threshold is not None:
         grid = grid.threshold(float(threshold), scalars=label)
         if grid.n_cells == 0:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from skfem.io.meshio import to_meshio
 
+from ..arrays import pad_to_3d
 from ..errors import ParameterError, UnknownNameError
 from .vtk import PvdWriter, pad_vectors, write_vtu
 
@@ -78,8 +79,7 @@ class Result:
         cell_data = {k: [pad_vectors(v, nc)] for k, v in self.cell_data.items()}
         out = to_meshio(self.mesh, point_data=point_data, cell_data=cell_data,
                         encode_cell_data=True)
-        points = np.asarray(out.points, dtype=np.float64)
-        out.points = np.hstack((points, np.zeros((len(points), 3 - points.shape[1]))))
+        out.points = pad_to_3d(out.points)
         out.field_data = {}
         return out
 

@@ -11,6 +11,7 @@ from xml.sax.saxutils import quoteattr
 import meshio
 import numpy as np
 
+from ..arrays import pad_to_3d
 from ..atomic import atomic_path, write_text
 
 
@@ -76,7 +77,7 @@ def pad_vectors(array, n):
     tensors become 3x3 (9 components)."""
     array = np.asarray(array, dtype=np.float64)
     if array.ndim == 2 and array.shape[1] == 2:
-        return np.hstack((array, np.zeros((n, 1))))
+        return pad_to_3d(array)
     if array.ndim == 3 and array.shape[1:] == (2, 2):
         full = np.zeros((n, 3, 3))
         full[:, :2, :2] = array

@@ -21,6 +21,7 @@ import meshio
 import numpy as np
 from skfem.io.meshio import to_meshio
 
+from ..arrays import pad_to_3d
 from ..atomic import atomic_path
 from ..errors import MeshError, MeshFileError
 from .quality import positively_oriented
@@ -254,12 +255,6 @@ def _gmsh_blocks(mesh):
     return blocks, {"gmsh:physical": tags, "gmsh:geometrical": tags}, field_data
 
 
-def points_3d(points):
-    """``(n, dim)`` coordinates padded with zeros to ``(n, 3)``, as VTK wants."""
-    points = np.asarray(points, dtype=np.float64)
-    return np.hstack((points, np.zeros((len(points), 3 - points.shape[1]))))
-
-
 def save_mesh(mesh, path):
     """Write a mesh with its names, atomically.
 
@@ -278,7 +273,7 @@ def save_mesh(mesh, path):
                             f"use .msh, .vtu, .xdmf or another suffix meshio knows")
     if path.suffix == ".msh":
         blocks, cell_data, field_data = _gmsh_blocks(mesh)
-        out = meshio.Mesh(points_3d(mesh.p.T), blocks, cell_data=cell_data,
+        out = meshio.Mesh(pad_to_3d(mesh.p.T), blocks, cell_data=cell_data,
                           field_data=field_data)
         kwargs = {"file_format": "gmsh22", "binary": False}
     else:
@@ -286,7 +281,7 @@ def save_mesh(mesh, path):
         block = out.cells[0]
         out.cells[0] = meshio.CellBlock(block.type,
                                         positively_oriented(mesh.p.T, block.data, block.type))
-        out.points = points_3d(out.points)
+        out.points = pad_to_3d(out.points)
         kwargs = {"data_format": "XML"} if path.suffix == ".xdmf" else {}
     try:
         with atomic_path(path) as tmp:

@@ -18,6 +18,7 @@ import scipy.sparse.linalg as spla
 from skfem import Basis
 from skfem.assembly import Dofs
 
+from ..checks import one_of
 from ..errors import ParameterError, SolverError
 from ..resources import interruptible
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
@@ -140,8 +141,7 @@ class StiffnessSolver:
     """
 
     def __init__(self, n, method="auto", near_null_space=None, rtol=1e-8, maxiter=1000, dim=2):
-        if method not in ("auto", "direct", "amg"):
-            raise ParameterError(f"solver must be one of auto, direct, amg; got {method!r}")
+        one_of("solver", method, ("auto", "direct", "amg"))
         limit = DIRECT_LIMIT_SIMP["pardiso" if has_pardiso() else "superlu", dim]
         self.method = ("direct" if n <= limit else "amg") if method == "auto" else method
         self.B = near_null_space
