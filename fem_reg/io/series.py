@@ -1,6 +1,5 @@
 """Tables that come with a result (an optimization's convergence history): CSV and a PNG."""
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +19,11 @@ def _columns(name, table):
 
 def write_series_csv(name, table, path):
     """One row per entry, one column per key; written atomically."""
-    columns, rows = _columns(name, table)
+    columns, _ = _columns(name, table)
+    data = np.column_stack([np.asarray(table[c], dtype=np.float64) for c in columns])
     with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for k in range(rows):
-                writer.writerow([f"{table[c][k]:.10g}" for c in columns])
+        np.savetxt(tmp, data, fmt="%.10g", delimiter=",", header=",".join(columns),
+                   comments="")
     return Path(path)
 
 
