@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from skfem import BilinearForm, LinearForm
 from skfem.helpers import ddot, dot, eye, sym_grad, trace
+from skfem.models.elasticity import lame_parameters, plane_stress
 
 from ..checks import number, one_of, positive
 from ..errors import ParameterError
@@ -61,11 +62,12 @@ class Material:
 
     @property
     def lame(self):
-        """Effective ``(lambda, mu)`` of the model (plane stress: ``lambda*``)."""
-        mu = self.shear_modulus
-        if self.kind == "plane_stress":
-            return self.E * self.nu / (1.0 - self.nu ** 2), mu
-        return self.E * self.nu / ((1.0 + self.nu) * (1.0 - 2.0 * self.nu)), mu
+        """Effective ``(lambda, mu)`` of the model (plane stress: ``lambda*``), from
+        scikit-fem's ``plane_stress`` / ``lame_parameters``; fem_reg's stricter part is the
+        validation of E and nu per kind in the constructor (nu < 1/2 for plane strain and
+        3D, where skfem would return an infinite lambda)."""
+        convert = plane_stress if self.kind == "plane_stress" else lame_parameters
+        return convert(self.E, self.nu)
 
     def stress(self, strain):
         """``sigma = lambda tr(eps) I + 2 mu eps`` on skfem-shaped arrays ``(dim, dim, ...)``."""
