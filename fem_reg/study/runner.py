@@ -307,13 +307,47 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
     problem_key = _solver_key(solve, key)
     cache = Path(cache_dir) if cache_dir is not None else None
     report = progress or (lambda event, record: None)
+    files = _LevelFiles(cache, problem_key, sequence, fields)
 
-    def files(level):
-        if cache is None:
+    def judge(rows):
+        return analyse(rows, qoi, tolerance, asymptotic_tolerance, expected_orders)
+
+    rows = _read_cache(sequence, files, fields, report)
+    todo = [level for level in range(sequence.levels) if level not in rows]
+    if workers == 1 and executor is None or until_converged:
+        stop_reason = _run_in_order(solve, sequence, todo, rows, files, report,
+                                    max_dofs=max_dofs, judge=judge if until_converged else None)
+    else:
+        _run_in_pool(solve, sequence, todo, rows, files, report, executor, workers)
+        stop_reason = f"all {sequence.levels} levels solved"
+
+    ordered = [rows[level] for level in sorted(rows)]
+    failed = [row["level"] for row in ordered if row.get("error")]
+    if failed:
+        stop_reason += f"; level(s) {', '.join(map(str, failed))} failed"
+    return StudyResult(rows=ordered, analysis=judge(ordered), tolerance=tolerance,
+                       stop_reason=stop_reason, key=problem_key,
+                       sequence=sequence.describe(),
+                       cache_dir=str(cache) if cache is not None else None)
+
+
+class _LevelFiles:
+    """``level -> (record file, fields file)`` in the cache (``(None, None)`` without one)."""
+
+    def __init__(self, cache, problem_key, sequence, fields):
+        self.cache, self.problem_key = cache, problem_key
+        self.sequence, self.fields = sequence, fields
+
+    def __call__(self, level):
+        if self.cache is None:
             return None, None
-        stem = f"{problem_key}_{sequence.key(level)}"
-        return cache / f"{stem}.json", (cache / f"{stem}.vtu" if fields else None)
+        stem = f"{self.problem_key}_{self.sequence.key(level)}"
+        return (self.cache / f"{stem}.json",
+                self.cache / f"{stem}.vtu" if self.fields else None)
 
+
+def _read_cache(sequence, files, fields, report):
+    """The verified cached levels (a bad entry is reported and left to be solved again)."""
     rows = {}
     for level in range(sequence.levels):
         cache_file, _ = files(level)
@@ -326,66 +360,59 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
             continue
         rows[level] = {**record, "cached": True}
         report("cached", rows[level])
+    return rows
 
-    todo = [level for level in range(sequence.levels) if level not in rows]
-    stop_reason = f"all {sequence.levels} levels solved"
-    sequential = workers == 1 and executor is None or until_converged
 
-    def budget_exceeded(level):
-        done = [rows[k] for k in sorted(rows) if rows[k].get("ndofs")]
-        if max_dofs is None or not done:
-            return False
-        last = done[-1]
-        growth = (rows[last["level"]]["ndofs"] / done[-2]["ndofs"]) if len(done) > 1 else 4.0
-        estimate = last["ndofs"] * growth ** (level - last["level"])
-        return estimate > max_dofs
+def _estimated_dofs(rows, level):
+    """DOFs of ``level`` extrapolated from the growth between the last two solved levels."""
+    done = [rows[k] for k in sorted(rows) if rows[k].get("ndofs")]
+    if not done:
+        return None
+    last = done[-1]
+    growth = last["ndofs"] / done[-2]["ndofs"] if len(done) > 1 else 4.0
+    return last["ndofs"] * growth ** (level - last["level"])
 
-    if sequential:
+
+def _run_in_order(solve, sequence, todo, rows, files, report, *, max_dofs, judge):
+    """Levels one after another, here; stops at the DOF budget, or (with ``judge``) as soon
+    as every watched QoI is settled. Returns the stop reason."""
+    for level in todo:
+        estimate = _estimated_dofs(rows, level) if max_dofs is not None else None
+        if estimate is not None and estimate > max_dofs:
+            return f"DOF budget {max_dofs} reached before level {level}"
+        report("start", {"level": level})
+        rows[level] = run_level(solve, sequence, level, *files(level))
+        report("done", rows[level])
+        if judge is not None:
+            analysis = judge(list(rows.values()))
+            if analysis and all(settled(a) for a in analysis.values()):
+                return (f"every watched QoI mesh-independent (or, for errors, verified) at "
+                        f"level {level}")
+    if judge is not None:
+        return (f"level budget ({sequence.levels} levels) reached before every QoI was "
+                f"mesh-independent")
+    return f"all {sequence.levels} levels solved"
+
+
+def _run_in_pool(solve, sequence, todo, rows, files, report, executor, workers):
+    """Levels in parallel on ``executor``, or on a process pool of ``workers`` whose running
+    levels are terminated on Ctrl-C (the finished ones are cached)."""
+    # "spawn", not fork: the parent has BLAS/MKL, VTK and gmsh threads running, and a forked
+    # child can inherit a held lock and hang forever.
+    pool = executor or ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {}
         for level in todo:
-            if budget_exceeded(level):
-                stop_reason = f"DOF budget {max_dofs} reached before level {level}"
-                break
             report("start", {"level": level})
-            rows[level] = run_level(solve, sequence, level, *files(level))
+            futures[level] = pool.submit(run_level, solve, sequence, level, *files(level))
+        for level in todo:
+            rows[level] = futures[level].result()
             report("done", rows[level])
-            if until_converged:
-                analysis = analyse(list(rows.values()), qoi, tolerance, asymptotic_tolerance,
-                                   expected_orders)
-                if analysis and all(settled(a) for a in analysis.values()):
-                    stop_reason = (f"every watched QoI mesh-independent (or, for errors, "
-                                   f"verified) at level {level}")
-                    break
-        else:
-            if until_converged:
-                stop_reason = f"level budget ({sequence.levels} levels) reached before " \
-                              f"every QoI was mesh-independent"
-    else:
-        # "spawn", not fork: the parent has BLAS/MKL, VTK and gmsh threads running, and a
-        # forked child can inherit a held lock and hang forever.
-        pool = executor or ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            futures = {}
-            for level in todo:
-                report("start", {"level": level})
-                futures[level] = pool.submit(run_level, solve, sequence, level, *files(level))
-            for level in todo:
-                rows[level] = futures[level].result()
-                report("done", rows[level])
-        except BaseException:
-            if executor is None:
-                _stop_workers(pool)
-            raise
-        finally:
-            if executor is None:
-                pool.shutdown(wait=False, cancel_futures=True)
-
-    ordered = [rows[level] for level in sorted(rows)]
-    failed = [row["level"] for row in ordered if row.get("error")]
-    if failed:
-        stop_reason += f"; level(s) {', '.join(map(str, failed))} failed"
-    analysis = analyse(ordered, qoi, tolerance, asymptotic_tolerance, expected_orders)
-    return StudyResult(rows=ordered, analysis=analysis, tolerance=tolerance,
-                       stop_reason=stop_reason, key=problem_key,
-                       sequence=sequence.describe(),
-                       cache_dir=str(cache) if cache is not None else None)
+    except BaseException:
+        if executor is None:
+            _stop_workers(pool)
+        raise
+    finally:
+        if executor is None:
+            pool.shutdown(wait=False, cancel_futures=True)
