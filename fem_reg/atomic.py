@@ -23,10 +23,12 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import FemRegError, WriteError
 
+HELD = (signal.SIGINT, signal.SIGTERM)
 STAGING_PREFIX = ".staging-"
 COMPLETE = ".complete"        # written into a staging folder once every output is in it
 SETTLED = ".settled-"         # previous outputs moved aside during a commit
@@ -167,14 +169,31 @@ def case_lock(folder, name):
 
 
 @contextlib.contextmanager
-def _signals_held():
-    """Hold SIGINT and SIGTERM (delivered when the block ends): a commit is not cut in two."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+def signals_held():
+    """Hold SIGINT and SIGTERM for the block and deliver them when it ends: a commit is not
+    cut in two, and an interrupt inside VTK's module loader is not turned into an
+    ImportError. In the main thread the Python handlers are swapped for one that records the
+    signal (a signal mask alone is not enough: the kernel may hand the signal to another
+    thread, and Python then runs its handler in the main thread all the same); elsewhere the
+    thread's signal mask holds them."""
+    if threading.current_thread() is not threading.main_thread():
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return
+    pending = []
+    previous = {number: signal.getsignal(number) for number in HELD}
+    for number in HELD:
+        signal.signal(number, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if pending:
+            signal.raise_signal(pending[0])     # now, to the handler the program had
 
 
 def _commit(stage, folder):
@@ -199,7 +218,7 @@ def recover_staging(folder, name):
         return None
     if (stage / COMPLETE).is_file():
         try:
-            with _signals_held():
+            with signals_held():
                 _commit(stage, Path(folder))
         except OSError as err:
             raise _write_error(stage, err) from err
@@ -226,7 +245,7 @@ def staged_outputs(folder, name):
         shutil.rmtree(stage, ignore_errors=True)
         raise
     try:
-        with _signals_held():
+        with signals_held():
             _commit(stage, folder)
     except OSError as err:
         raise _write_error(folder, err) from err

@@ -303,3 +303,24 @@ def test_truncated_checkpoint_is_one_line_naming_the_file(tmp_path, capsys):
     one_line_error(status, err, r"small.checkpoint.npz: not a readable checkpoint \(truncated "
                                 r"or corrupted: BadZipFile\); remove it or run without --resume")
     assert snapshot(out) == before
+
+
+def test_an_interrupt_while_vtk_loads_is_an_interrupt_not_an_import_error():
+    """VTK's module loader turned a SIGTERM raised inside it into 'ImportError: Failed to
+    load vtkRenderingContextOpenGL2' (seen twice in CI): the loading holds the signals and
+    delivers them afterwards, to the program's own handler."""
+    import signal
+    import subprocess
+    import sys
+    code = ("import os, signal, sys\n"
+            "from fem_reg.io import plot\n"
+            "from fem_reg import atomic\n"
+            "signal.signal(signal.SIGTERM, lambda s, f: sys.exit(7))\n"
+            "with atomic.signals_held():\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    plot._pyvista()\n"
+            "    print('loaded', flush=True)\n"
+            "print('not reached')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 7, result.stderr
+    assert result.stdout == "loaded\n"            # delivered after the block, not inside

@@ -6,17 +6,21 @@ from pathlib import Path
 import numpy as np
 
 from ..arrays import pad_to_3d
-from ..atomic import atomic_path
+from ..atomic import atomic_path, signals_held
 from ..errors import ParameterError
 
 COMPONENTS = {"x": 0, "y": 1, "z": 2}
 
 
 def _pyvista():
-    # VTK tries X, then EGL, then OSMesa; without a display the failed X attempt only warns
-    from vtkmodules.vtkCommonCore import vtkLogger
-    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
-    import pyvista
+    # VTK's module loader turns an exception raised inside it (Ctrl-C, SIGTERM) into an
+    # ImportError that names a missing module: load with the signals held (about a second)
+    with signals_held():
+        # VTK tries X, then EGL, then OSMesa; without a display the failed X attempt warns
+        from vtkmodules.vtkCommonCore import vtkLogger
+        vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
+        import pyvista
+        import pyvista.plotting  # noqa: F401  (the rendering modules, loaded lazily otherwise)
     pyvista.OFF_SCREEN = True
     return pyvista
 
