@@ -197,15 +197,20 @@ def signals_held():
 
 
 def _commit(stage, folder):
-    """Move every entry of a complete staging folder into ``folder``, then remove it."""
-    for entry in sorted(stage.iterdir()):
-        if entry.name == COMPLETE or entry.name.startswith(SETTLED):
-            continue
-        target = folder / entry.name
-        if target.is_dir() and not target.is_symlink():
-            # a folder (a PVD's steps) is replaced whole: the old one is moved aside first
-            os.replace(target, stage / f"{SETTLED}{entry.name}")
-        os.replace(entry, target)
+    """Move every entry of a complete staging folder into ``folder`` with the signals held,
+    then remove it; a failing move is a :class:`WriteError` naming the folder."""
+    try:
+        with signals_held():
+            for entry in sorted(stage.iterdir()):
+                if entry.name == COMPLETE or entry.name.startswith(SETTLED):
+                    continue
+                target = folder / entry.name
+                if target.is_dir() and not target.is_symlink():
+                    # a folder (a PVD's steps) is replaced whole: the old one moves aside
+                    os.replace(target, stage / f"{SETTLED}{entry.name}")
+                os.replace(entry, target)
+    except OSError as err:
+        raise _write_error(folder, err) from err
     shutil.rmtree(stage, ignore_errors=True)
 
 
@@ -217,11 +222,7 @@ def recover_staging(folder, name):
     if not stage.is_dir():
         return None
     if (stage / COMPLETE).is_file():
-        try:
-            with signals_held():
-                _commit(stage, Path(folder))
-        except OSError as err:
-            raise _write_error(stage, err) from err
+        _commit(stage, Path(folder))
         return "committed"
     shutil.rmtree(stage, ignore_errors=True)
     return "discarded"
@@ -244,11 +245,7 @@ def staged_outputs(folder, name):
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    try:
-        with signals_held():
-            _commit(stage, folder)
-    except OSError as err:
-        raise _write_error(folder, err) from err
+    _commit(stage, folder)
 
 
 def relocate(paths, stage, folder):

@@ -89,9 +89,9 @@ def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
 
     Iterative problems (:attr:`Problem.iterative`) get ``progress(done, total, status)``, a
     checkpoint ``OUT/NAME.checkpoint.npz`` and ``resume`` (continue from it); problems with
-    ``reports_progress`` get ``progress`` only (:meth:`Problem.solve_options`). A run that stops early
-    (``meta["converged"]`` False: a load step that could not be solved) has its outputs
-    written, then raises :class:`SolverError` saying so.
+    ``reports_progress`` get ``progress`` only (:meth:`Problem.solve_options`). A run that
+    stops early (``meta["converged"]`` False: a load step that could not be solved) has its
+    outputs written, then raises :class:`SolverError` saying so.
     """
     solve = solver_for(case)
     study_options(case)       # a misspelled [study] key is a mistake under `run` too

@@ -57,6 +57,11 @@ class Estimate:
             per_dof *= max(1.0, self.dofs / DOF_3D_REFERENCE) ** (1.0 / 3.0)
         return BASE_BYTES + BYTES_PER_CELL * self.cells + per_dof * self.dofs
 
+    def refined(self, times):
+        """The same mesh split uniformly ``times`` times (``2^dim`` children per cell)."""
+        growth = 2.0 ** (self.dim * times)
+        return Estimate(self.cells * growth, self.nodes * growth, self.dim)
+
     def with_dofs(self, components, order=1):
         """The same mesh with ``components`` fields of polynomial ``order`` per node
         (degree-``order`` Lagrange nodes: about ``order^dim`` per vertex)."""
@@ -104,7 +109,7 @@ THREAD_ABOVE = 20_000        # unknowns: below this a factorization takes millis
 
 def interruptible(function, *args, size=None, **kwargs):
     """``function(*args, **kwargs)`` in a helper thread while this one waits in short
-    joins, so that Ctrl-C and SIGTERM reach Python at once. For long calls into C that
+    polls, so that Ctrl-C and SIGTERM reach Python at once. For long calls into C that
     release the GIL (SuperLU's and PARDISO's factorizations: 6 s for a million unknowns in
     2D) and would otherwise hold the signal until they return. On an interrupt the helper
     is left to finish in the background of a process that is exiting. ``size`` (unknowns)

@@ -309,7 +309,6 @@ def test_an_interrupt_while_vtk_loads_is_an_interrupt_not_an_import_error():
     """VTK's module loader turned a SIGTERM raised inside it into 'ImportError: Failed to
     load vtkRenderingContextOpenGL2' (seen twice in CI): the loading holds the signals and
     delivers them afterwards, to the program's own handler."""
-    import signal
     import subprocess
     import sys
     code = ("import os, signal, sys\n"

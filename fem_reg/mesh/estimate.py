@@ -48,9 +48,9 @@ def estimate_geometry(geometry, h, options=None, probe=None):
 
 def estimate_refined(mesh, times):
     """Cells and nodes of ``mesh`` split uniformly ``times`` times (2^dim children each)."""
-    cells = float(mesh.nelements) * 2.0 ** (mesh.dim() * times)
+    cells = float(mesh.nelements)
     return Estimate(cells=cells, nodes=cells * NODES_PER_CELL.get(type(mesh), 1.0),
-                    dim=mesh.dim())
+                    dim=mesh.dim()).refined(times)
 
 
 def estimate_remeshing(geometry, h, levels, ratio, options=None):

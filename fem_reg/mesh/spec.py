@@ -115,10 +115,7 @@ def estimate_spec(spec, levels=1, base_dir=".", refinement="remesh", ratio=2.0,
             return estimate_remeshing(geometry, h, levels,
                                       number("ratio", ratio, low=1.0, low_open=True), options)
         first = estimate_geometry(geometry, h, options)
-        growth = 2.0 ** first.dim
-        return [type(first)(first.cells * growth ** (pre + k),
-                            first.nodes * growth ** (pre + k), first.dim)
-                for k in range(levels)]
+        return [first.refined(pre + k) for k in range(levels)]
     except CaseError:
         raise
     except FemRegError as err:

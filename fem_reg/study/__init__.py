@@ -11,5 +11,5 @@ from .runner import ProblemSolver, StudyResult, analyse, run_level, run_study, s
 
 __all__ = ["GridConvergence", "celik_order", "error_convergence", "grid_convergence",
            "least_squares_fit", "loglog_slope", "plot_convergence", "to_csv", "to_json",
-           "to_markdown", "markdown_table", "write_reports", "ProblemSolver", "StudyResult", "analyse",
-           "run_level", "run_study", "settled"]
+           "to_markdown", "markdown_table", "write_reports", "ProblemSolver", "StudyResult",
+           "analyse", "run_level", "run_study", "settled"]

@@ -10,8 +10,8 @@ Pure functions over ``(h, phi)`` pairs; no meshes, no physics.
 * Classification on both differences before any order is trusted (Celik et al. 2008 with
   ``R = e21 / e32``): ``0 < R < 1`` monotonic convergence (``R < ln r21 / ln r32`` for
   non-constant ratios), ``-1 < R < 0`` oscillatory convergence, larger ``R`` monotonic
-  divergence, ``R <= -1`` oscillatory divergence (the oscillation grows); both differences at round-off: converged; exactly one at round-off:
-  indeterminate. ``docs/refinement_studies.md`` states the rules and their sources.
+  divergence, ``R <= -1`` oscillatory divergence (the oscillation grows); both differences
+  at round-off: converged; exactly one at round-off: indeterminate. ``docs/refinement_studies.md`` states the rules and their sources.
 * Four or more grids: also the least-squares fit ``phi = phi0 + a h^p`` (Eca & Hoekstra 2014,
   J. Comput. Phys. 262) with its standard error, and the local order of each consecutive
   triplet — the asymptotic-range test that means something (with three grids the ratio

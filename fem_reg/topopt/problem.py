@@ -364,7 +364,8 @@ class TopOpt(Problem):
         p = self.parameters
         x = np.full(self.mesh.nelements, self.start)
         x[self.solid], x[self.void] = 1.0, 0.0
-        return {"iteration": 0, "x": x, "beta": p.beta, "beta_since": 0, "scale": 0.0,
+        return {"iteration": 0, "x": x, "x_analysed": x.copy(), "beta_analysed": p.beta,
+                "beta": p.beta, "beta_since": 0, "scale": 0.0,
                 "converged": False, "U": None, "history": [], "snapshots": [],
                 "snapshot_iterations": []}
 
@@ -372,8 +373,7 @@ class TopOpt(Problem):
         """Write ``state`` (lists cut to the lengths it was taken at) atomically."""
         n, m = state["n_history"], state["n_snapshots"]
         arrays = {"iteration": state["iteration"], "x": state["x"],
-                  "x_analysed": state.get("x_analysed", state["x"]),
-                  "beta_analysed": state.get("beta_analysed", state["beta"]),
+                  "x_analysed": state["x_analysed"], "beta_analysed": state["beta_analysed"],
                   "beta": state["beta"],
                   "beta_since": state["beta_since"], "scale": state["scale"],
                   "converged": state["converged"],
