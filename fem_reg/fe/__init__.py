@@ -6,11 +6,11 @@ from .elasticity import (KINDS, Material, cell_stress, elasticity_form, load_for
                          dofs_rigid_body_modes, rigid_body_modes, von_mises)
 from .forms import gradient_penalty, helmholtz, mass, tangential_gradient, tangential_penalty
 from .norms import cell_average, error_norms, interpolate, vertex_values
-from .solvers import DIRECT_LIMIT, has_pardiso, solve_constrained, solve_linear
+from .solvers import DIRECT_LIMIT, has_pardiso, skfem_solver, solve_constrained, solve_linear
 
 __all__ = ["lagrange", "KINDS", "Material", "cell_stress", "elasticity_form", "load_form",
            "dofs_rigid_body_modes", "rigid_body_modes", "von_mises", "gradient_penalty",
            "helmholtz", "mass",
            "tangential_gradient", "tangential_penalty", "cell_average", "error_norms",
            "interpolate", "vertex_values",
-           "DIRECT_LIMIT", "has_pardiso", "solve_constrained", "solve_linear"]
+           "DIRECT_LIMIT", "has_pardiso", "skfem_solver", "solve_constrained", "solve_linear"]

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+import skfem
 
 from ..checks import one_of
 from ..errors import ParameterError, SingularSystemError, SolverError
@@ -192,8 +193,37 @@ def solve_linear(A, b, method="auto", *, near_null_space=None, mode_names=None, 
     return x
 
 
+def skfem_solver(**options):
+    """:func:`solve_linear` as a ``solver=`` for :func:`skfem.solve`.
+
+    The returned callable records the solve's info dict in its ``info`` attribute.
+
+    >>> import skfem
+    >>> from skfem.models.poisson import laplace, unit_load
+    >>> m = skfem.MeshTri().refined(3)
+    >>> basis = skfem.Basis(m, skfem.ElementTriP1())
+    >>> solver = skfem_solver(method="superlu")
+    >>> u = skfem.solve(*skfem.condense(laplace.assemble(basis), unit_load.assemble(basis),
+    ...                                 D=m.boundary_nodes()), solver=solver)
+    >>> peak = 0.0736713                    # -lap u = 1 on the unit square (series solution)
+    >>> bool(abs(u.max() - peak) < 0.002), solver.info["method"]
+    (True, 'superlu')
+    """
+    def solver(A, b, **_):
+        x, solver.info = solve_linear(A, b, return_info=True, **options)
+        return x
+
+    solver.info = {}
+    return solver
+
+
 def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=None, **options):
     """Solve with Dirichlet conditions ``x[fixed_dofs] = fixed_values`` by elimination.
+
+    The elimination is :func:`skfem.condense` and :func:`skfem.solve`; fem_reg adds what they
+    leave to the caller: checked DOF indices and values, the rigid-body modes and a warm start
+    restricted to the free DOFs, and :func:`solve_linear`'s residual and missing-support
+    checks (skfem's default solver returns whatever SuperLU gives).
 
     Parameters
     ----------
@@ -210,6 +240,8 @@ def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=No
         Passed to :func:`solve_linear`.
     """
     n = A.shape[0]
+    if np.shape(b) != (n,):
+        raise ParameterError(f"b must have shape ({n},), got {np.shape(b)}")
     fixed = np.unique(np.asarray(fixed_dofs, dtype=np.int64))
     if fixed.size and (fixed[0] < 0 or fixed[-1] >= n):
         raise ParameterError(f"fixed_dofs must be in 0..{n - 1}")
@@ -222,17 +254,15 @@ def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=No
             x[np.asarray(fixed_dofs)] = values
         else:
             raise ParameterError(f"fixed_values must have length {n} or {len(fixed)}")
-    free = np.setdiff1d(np.arange(n), fixed)
-    A = A.tocsr()
-    rhs = np.asarray(b, dtype=np.float64)[free] - A[free][:, fixed] @ x[fixed]
-    if "x0" in options and options["x0"] is not None and len(options["x0"]) == n:
+    A_free, b_free, x, free = skfem.condense(A.tocsr(), np.asarray(b, dtype=np.float64), x=x,
+                                             D=fixed)
+    if options.get("x0") is not None and len(options["x0"]) == n:
         options["x0"] = np.asarray(options["x0"])[free]
-    near_null_space, names = _split_modes(near_null_space, options.pop("mode_names", None))
-    options["mode_names"] = names
-    B = None if near_null_space is None else np.asarray(near_null_space).reshape(n, -1)[free]
-    result = solve_linear(A[free][:, free], rhs, near_null_space=B, **options)
-    if options.get("return_info"):
-        x[free], info = result
-        return x, info
-    x[free] = result
-    return x
+    near_null_space, options["mode_names"] = _split_modes(near_null_space,
+                                                          options.pop("mode_names", None))
+    if near_null_space is not None:
+        options["near_null_space"] = np.asarray(near_null_space).reshape(n, -1)[free]
+    return_info = options.pop("return_info", False)
+    solver = skfem_solver(**options)
+    x = skfem.solve(A_free, b_free, x, free, solver=solver)
+    return (x, solver.info) if return_info else x
