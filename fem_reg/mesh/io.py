@@ -160,16 +160,22 @@ def _named_groups_from_tags(m, top_type, top_dim, facet_types, source):
 
 
 def raw_from_meshio(m, source="mesh"):
-    """Turn a ``meshio.Mesh`` into a :class:`RawMesh` with its named groups."""
+    """Turn a ``meshio.Mesh`` into a :class:`RawMesh` with its named groups.
+
+    :func:`skfem.io.meshio.from_meshio` reads the same groups, but where a group cannot be
+    matched it logs a warning and returns the mesh without it, and it reads only boundary
+    facets from MSH 2 tags (an interior interface is lost); fem_reg raises instead, names the
+    group, and keeps interfaces. Cell sets are offset per block here because
+    ``meshio.Mesh.cell_sets_dict`` does not count the blocks a set leaves out (``None``).
+    """
     top_type, top_dim = _top_cell_type(m, source)
     facet_types = FACET_TYPES[top_type]
-    offsets, blocks, start = {}, [], 0
+    offsets, start = {}, 0
     for block in m.cells:
         if block.type == top_type:
             offsets[id(block)] = start
-            blocks.append(block.data)
             start += len(block.data)
-    cells = np.vstack(blocks)
+    cells = m.cells_dict[top_type]
     subdomains, facet_sets, encoded = {}, {}, {}
 
     named_sets = [k for k in m.cell_sets if not k.startswith("gmsh:")]
@@ -179,16 +185,14 @@ def raw_from_meshio(m, source="mesh"):
         cells, subdomains, facet_sets = _named_groups_from_tags(
             m, top_type, top_dim, facet_types, source)
 
-    for key, per_block in m.cell_data.items():
+    for key, per_type in m.cell_data_dict.items():
         parts = key.split(":")
-        if len(parts) != 3 or parts[0] != "skfem":
+        if len(parts) != 3 or parts[0] != "skfem" or top_type not in per_type:
             continue
-        values = np.concatenate([np.asarray(data) for block, data in zip(m.cells, per_block)
-                                 if block.type == top_type])
         if parts[1] == "s":
-            subdomains[parts[2]] = np.nonzero(values)[0]
+            subdomains[parts[2]] = np.nonzero(per_type[top_type])[0]
         elif parts[1] == "b":
-            encoded[parts[2]] = values
+            encoded[parts[2]] = per_type[top_type]
     return RawMesh(points=m.points, cell_type=top_type, cells=cells, subdomains=subdomains,
                    facet_sets=facet_sets, encoded_boundaries=encoded, source=source)
 

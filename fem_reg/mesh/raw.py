@@ -207,7 +207,10 @@ def _check_duplicate_nodes(raw, points):
 
 
 def _facets_of(mesh, raw, renumber):
-    """Facet indices of each named facet set, matched by node sets in one pass."""
+    """Facet indices of each named facet set, matched by node sets in one pass.
+
+    skfem's reader matches facets too, but drops those that are no facet of the mesh without
+    a word; here they are an error naming the set."""
     nodes_per_facet = mesh.facets.shape[0]
     named = {}
     for name, nodes in raw.facet_sets.items():
@@ -238,7 +241,10 @@ def _facets_of(mesh, raw, renumber):
 
 
 def _decode_boundaries(mesh, encoded):
-    """scikit-fem's cell-data encoding: bit i of a cell's integer marks its local facet i."""
+    """scikit-fem's cell-data encoding: bit i of a cell's integer marks its local facet i.
+
+    (skfem decodes it in ``Mesh._decode_cell_data``, a private method: these lines do not
+    depend on it.)"""
     boundaries = {}
     for name, bits in encoded.items():
         bits = np.asarray(bits, dtype=np.int64)
