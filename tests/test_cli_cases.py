@@ -180,8 +180,9 @@ def test_demo_quick_writes_report_and_openable_vtu(tmp_path, capsys):
     grid = pyvista.read(vtu)
     assert "displacement" in grid.point_data.keys() and "von_mises" in grid.cell_data.keys()
     assert grid.point_data["displacement"].shape[1] == 3
-    assert {"skfem:b:clamped", "skfem:b:reentrant", "skfem:s:bracket"} <= \
-        set(grid.cell_data.keys())
+    assert "subdomain" in grid.cell_data.keys() and "boundary" in grid.point_data.keys()
+    assert {"boundary:clamped", "boundary:reentrant", "subdomain:bracket"} <= \
+        set(grid.field_data.keys())
     assert any(p.endswith(".png") for p in data["outputs"])
 
 

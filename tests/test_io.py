@@ -8,7 +8,7 @@ import pyvista
 from fem_reg.atomic import atomic_path, write_text
 from fem_reg.errors import ParameterError, UnknownNameError
 from fem_reg.io import PvdWriter, Result
-from fem_reg.mesh import block_on_base, cantilever_box, load_mesh
+from fem_reg.mesh import block_on_base, cantilever_box
 
 
 def sample_result(mesh):
@@ -33,11 +33,17 @@ def test_vtu_opens_with_fields_and_names(tmp_path, make):
                        result.point_data["displacement"])
     assert grid.cell_data["stress"].shape == (mesh.nelements, 9)
     assert np.allclose(grid.cell_data["density"], result.cell_data["density"])
-    for name in mesh.subdomains:
-        assert f"skfem:s:{name}" in grid.cell_data
-    # and fem_reg reads the names back from it
-    back = load_mesh(path)
-    assert sorted(back.boundaries) == sorted(mesh.boundaries)
+    # the names as ParaView shows them: one integer field each, the legend in field data
+    assert not [k for k in grid.cell_data.keys() if k.startswith("skfem:")]
+    for number, (name, cells) in enumerate(mesh.subdomains.items(), start=1):
+        assert grid.field_data[f"subdomain:{name}"][0] == number
+        assert (grid.cell_data["subdomain"][cells] == number).all()
+    labelled = grid.point_data["boundary"]
+    for number, (name, facets) in enumerate(mesh.boundaries.items(), start=1):
+        assert grid.field_data[f"boundary:{name}"][0] == number
+        nodes = np.unique(mesh.facets[:, facets])
+        # every node of a boundary is labelled with it, or with a later one (a corner)
+        assert (labelled[nodes] >= number).all() and (labelled[nodes] == number).any()
 
 
 def test_pvd_history(tmp_path):

@@ -9,7 +9,7 @@ from skfem.io.meshio import to_meshio
 
 from ..arrays import pad_to_3d
 from ..errors import ParameterError, UnknownNameError
-from .vtk import PvdWriter, pad_vectors, write_vtu
+from .vtk import PvdWriter, named_sets, pad_vectors, write_vtu
 
 
 @dataclass
@@ -73,14 +73,20 @@ class Result:
                                f"{', '.join(self.fields) or 'none'}")
 
     def to_meshio(self):
-        """A ``meshio.Mesh`` with 3D points, 3-component vectors and the mesh's names."""
+        """A ``meshio.Mesh`` with 3D points, 3-component vectors and the mesh's names as the
+        integer fields ``boundary`` and ``subdomain`` (:func:`fem_reg.io.vtk.named_sets`)."""
         nv, nc = self.mesh.nvertices, self.mesh.nelements
         point_data = {k: pad_vectors(v, nv) for k, v in self.point_data.items()}
         cell_data = {k: [pad_vectors(v, nc)] for k, v in self.cell_data.items()}
+        boundary, subdomain, legend = named_sets(self.mesh)
+        if self.mesh.boundaries:
+            point_data.setdefault("boundary", boundary)
+        if self.mesh.subdomains:
+            cell_data.setdefault("subdomain", [subdomain])
         out = to_meshio(self.mesh, point_data=point_data, cell_data=cell_data,
-                        encode_cell_data=True)
+                        encode_cell_data=False)
         out.points = pad_to_3d(out.points)
-        out.field_data = {}
+        out.field_data = {name: np.array([number]) for name, number in legend.items()}
         return out
 
     def write(self, path):

@@ -3,6 +3,11 @@
 A PVD collection is an XML index of VTU files with a time value each (load steps, optimization
 iterations, refinement levels). :class:`PvdWriter` adds one step at a time and rewrites the
 index after each, so an interrupted run leaves a valid collection of the steps done so far.
+
+A mesh's named boundaries and subdomains reach ParaView as two integer fields,
+:func:`named_sets`: ``boundary`` on the vertices and ``subdomain`` on the cells (0 = none),
+with the names in the file's field data (``boundary:clamped = 1``, ...), which meshio's VTU
+writer drops and :func:`write_vtu` adds.
 """
 
 from pathlib import Path
@@ -15,11 +20,61 @@ from ..arrays import pad_to_3d
 from ..atomic import atomic_path, write_text
 
 
+def named_sets(mesh):
+    """A scikit-fem mesh's names as integer fields ParaView can colour and threshold by.
+
+    Returns
+    -------
+    boundary
+        Per vertex: the number of the named boundary it lies on (1, 2, ... in the order of
+        ``mesh.boundaries``), 0 on none; a vertex on several (a corner) shows the last.
+    subdomain
+        Per cell: the number of its named subdomain, 0 in none; a cell in several shows
+        the last.
+    legend
+        ``{"boundary:NAME": number, "subdomain:NAME": number}``, the file's field data.
+
+    Examples
+    --------
+    >>> from fem_reg.mesh import rectangle
+    >>> boundary, subdomain, legend = named_sets(rectangle(h=0.5))
+    >>> legend["boundary:bottom"], legend["boundary:left"], legend["subdomain:domain"]
+    (1, 4, 1)
+    >>> int((boundary > 0).sum()), int((subdomain == 1).all())     # 3x3 nodes, 8 outside
+    (8, 1)
+    """
+    boundary = np.zeros(mesh.nvertices, dtype=np.int32)
+    subdomain = np.zeros(mesh.nelements, dtype=np.int32)
+    legend = {}
+    for number, (name, facets) in enumerate((mesh.boundaries or {}).items(), start=1):
+        boundary[np.unique(mesh.facets[:, np.asarray(facets)])] = number
+        legend[f"boundary:{name}"] = number
+    for number, (name, cells) in enumerate((mesh.subdomains or {}).items(), start=1):
+        subdomain[np.asarray(cells)] = number
+        legend[f"subdomain:{name}"] = number
+    return boundary, subdomain, legend
+
+
+def _field_data_xml(field_data):
+    arrays = "".join(f'<DataArray type="Int32" Name={quoteattr(name)} NumberOfTuples='
+                     f'"{np.size(value)}" format="ascii">'
+                     f'{" ".join(str(int(v)) for v in np.ravel(value))}</DataArray>\n'
+                     for name, value in field_data.items())
+    return f"<FieldData>\n{arrays}</FieldData>\n"
+
+
 def write_vtu(path, mesh):
-    """Write a ``meshio.Mesh`` to ``path`` (.vtu, zlib-compressed binary) atomically."""
+    """Write a ``meshio.Mesh`` to ``path`` (.vtu, zlib-compressed binary) atomically, with its
+    integer ``field_data`` (meshio's writer leaves it out)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         meshio.write(tmp, mesh, file_format="vtu")
+        if mesh.field_data:
+            text = Path(tmp).read_text()
+            if "<FieldData>" not in text:
+                head, tail = text.split("<UnstructuredGrid>\n", 1)
+                Path(tmp).write_text(f"{head}<UnstructuredGrid>\n"
+                                     f"{_field_data_xml(mesh.field_data)}{tail}")
     return path
 
 
