@@ -254,6 +254,9 @@ def test_slip_control_follows_the_closed_form_and_balances_energy():
     work = np.array(curve["external_work"])
     stored = np.array(curve["elastic_energy"]) + np.array(curve["regularization_energy"])
     assert np.abs(work - stored - dissipated).max() <= 1e-8 * work.max()
+    # the PVD steps are the increments in order (the load factor need not increase)
+    times = [t for t, _ in result.history]
+    assert times == list(range(len(disp)))
 
 
 def test_slip_control_parameters():

@@ -185,7 +185,11 @@ class _SlipProblem(Problem):
                     and abs(lam) >= abs(p.probe_at) - 1e-12:
                 probe.update(state=state, t=t)
             if p.history_every and (len(rows) - 1) % p.history_every == 0:
-                history.append((t, self._fields(state)))
+                # PVD time: the position on the load path; under slip control the load
+                # factor falls after the peak, so the increment number (a PVD needs
+                # increasing times)
+                history.append((len(rows) - 1 if p.control == "slip" else t,
+                                self._fields(state)))
             if progress is not None:
                 progress(min(int(np.searchsorted(ts, t - 1e-12)), total), total,
                          f"t {t:.3f}  F {rows[-1]['force']:.4g}  "
