@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import gmsh
 import numpy as np
-from skfem import Mesh
+from skfem import Mesh, MeshQuad1
 
 from ..checks import flag, one_of, positive
 from ..errors import MeshError, ParameterError
@@ -452,20 +452,15 @@ def cantilever_box(h=0.25, *, length=4.0, width=1.0, height=1.0, cell_type="tetr
         return build_mesh(raw_from_gmsh("cantilever_box"))
 
 
-def _split_quads(quads):
-    """Two triangles per quadrilateral ``(a, b, c, d)``, cut along ``a-c``."""
-    return np.concatenate([quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]])
-
-
-def _edge_sets(points, cells, tests):
-    """Named facet sets: boundary edges of ``cells`` whose midpoints pass ``tests[name]``."""
-    n = cells.shape[1]
-    edges = np.concatenate([cells[:, [k, (k + 1) % n]] for k in range(n)])
-    key = np.sort(edges, axis=1)
-    _, index, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
-    boundary = edges[index[counts == 1]]
-    mid = points[boundary].mean(axis=1)
-    return {name: boundary[test(mid[:, 0], mid[:, 1])] for name, test in tests.items()}
+def _fixed_mesh(points, quads, cell_type, boundaries, subdomain):
+    """A hand-made element-test mesh: quadrilaterals, or each cut into two triangles along
+    its first corner's diagonal ``a-c``; named boundary facets by their midpoints."""
+    mesh = MeshQuad1(np.ascontiguousarray(points.T), np.ascontiguousarray(quads.T))
+    if cell_type == "triangle":
+        # skfem cuts (a, b, c, d) along b-d: start each quad at b to cut along a-c
+        mesh = MeshQuad1(mesh.p, mesh.t[[1, 2, 3, 0]]).to_meshtri()
+    return mesh.with_boundaries(boundaries) \
+        .with_subdomains({subdomain: lambda x: np.ones(x.shape[1], dtype=bool)})
 
 
 MACNEAL_HARDER_SHAPES = ("regular", "trapezoidal", "parallelogram")
@@ -499,18 +494,12 @@ def macneal_harder_beam(shape="regular", *, cell_type="quad", length=6.0, height
                              np.stack([x + shift, np.full_like(x, height)], 1)])
     n = len(x)
     k = np.arange(n - 1)
-    cells = np.stack([k, k + 1, n + k + 1, n + k], axis=1)
-    if cell_type == "triangle":
-        cells = _split_quads(cells)
     tol = 1e-9 * length
-    facets = _edge_sets(points, cells, {
-        "clamped": lambda mx, my: np.abs(mx) < tol,
-        "tip": lambda mx, my: np.abs(mx - length) < tol,
-        "bottom": lambda mx, my: np.abs(my) < tol,
-        "top": lambda mx, my: np.abs(my - height) < tol})
-    return build_mesh(RawMesh(points, cell_type, cells,
-                              subdomains={"beam": np.arange(len(cells))},
-                              facet_sets=facets, source=f"macneal_harder_beam({shape})"))
+    return _fixed_mesh(points, np.stack([k, k + 1, n + k + 1, n + k], axis=1), cell_type, {
+        "clamped": lambda m: np.abs(m[0]) < tol,
+        "tip": lambda m: np.abs(m[0] - length) < tol,
+        "bottom": lambda m: np.abs(m[1]) < tol,
+        "top": lambda m: np.abs(m[1] - height) < tol}, "beam")
 
 
 def distorted_patch(*, cell_type="quad"):
@@ -523,17 +512,12 @@ def distorted_patch(*, cell_type="quad"):
     one_of("cell_type", cell_type, ("quad", "triangle"))
     points = np.array([[0.0, 0.0], [0.24, 0.0], [0.24, 0.12], [0.0, 0.12],
                        [0.04, 0.02], [0.18, 0.03], [0.16, 0.08], [0.08, 0.08]])
-    cells = np.array([[0, 1, 5, 4], [1, 2, 6, 5], [2, 3, 7, 6], [3, 0, 4, 7], [4, 5, 6, 7]])
-    if cell_type == "triangle":
-        cells = _split_quads(cells)
-    facets = _edge_sets(points, cells, {
-        "left": lambda mx, my: np.isclose(mx, 0.0),
-        "right": lambda mx, my: np.isclose(mx, 0.24),
-        "bottom": lambda mx, my: np.isclose(my, 0.0),
-        "top": lambda mx, my: np.isclose(my, 0.12)})
-    return build_mesh(RawMesh(points, cell_type, cells,
-                              subdomains={"patch": np.arange(len(cells))},
-                              facet_sets=facets, source="distorted_patch"))
+    quads = np.array([[0, 1, 5, 4], [1, 2, 6, 5], [2, 3, 7, 6], [3, 0, 4, 7], [4, 5, 6, 7]])
+    return _fixed_mesh(points, quads, cell_type, {
+        "left": lambda m: np.isclose(m[0], 0.0),
+        "right": lambda m: np.isclose(m[0], 0.24),
+        "bottom": lambda m: np.isclose(m[1], 0.0),
+        "top": lambda m: np.isclose(m[1], 0.12)}, "patch")
 
 
 def interval(h=0.05, *, length=1.0, structured=True):
