@@ -18,12 +18,13 @@ from ..checks import (integer, mapping, non_negative, number, one_of, parameters
                       vector)
 from ..errors import MeshError, ParameterError
 from ..problem import Problem
-from ..fe import Material, elasticity_form, lagrange, load_form
+from ..fe import (Material, elasticity_form, gradient_penalty, lagrange, load_form, mass,
+                  tangential_penalty)
 from ..io import Result
 from ..mesh import boundary, boundary_nodes, split_interface, subdomain
 from .law import SlipWeakening
 from .quantities import front_slip, slip_zone_length, transition_width
-from .solver import SlipSolver, StepFailed, follow, follow_slip, line_operators
+from .solver import SlipSolver, StepFailed, follow, follow_slip
 
 log = logging.getLogger(__name__)
 
@@ -290,9 +291,24 @@ class _SlipProblem(Problem):
         return Result(self.mesh, point_data=point_data)
 
 
+def line_operators(basis, nodes, thickness=1.0):
+    """Lumped weights ``m`` and gradient matrix ``G`` of P1 along a line, on ``nodes``.
+
+    ``basis``: P1 on a 1D mesh, or a FacetBasis on the interface's facets (the derivative
+    along them, :func:`fem_reg.fe.tangential_penalty`). Nodal quadrature (``m_i`` = the row
+    sums of the mass matrix, half the length of the adjacent segments) puts the friction law
+    at the nodes."""
+    if isinstance(basis, FacetBasis):
+        G = tangential_penalty(thickness).assemble(basis)
+    else:
+        G = gradient_penalty(thickness).assemble(basis)
+    m = np.asarray(mass(thickness).assemble(basis).sum(axis=1)).ravel()
+    return m[nodes], G.tocsr()[nodes][:, nodes]
+
+
 def _interface_geometry(mesh, name):
     """Nodes of a straight, axis-parallel interface sorted along it, their coordinate, the
-    tangent and normal axes, the outward sign of the body's normal, and the segments."""
+    tangent and normal axes, the outward sign of the body's normal, and its facets."""
     facets = boundary(mesh, name)
     nodes = np.unique(mesh.facets[:, facets])
     points = mesh.p[:, nodes]
@@ -315,10 +331,7 @@ def _interface_geometry(mesh, name):
                         f"it must be an outer boundary of the body (between two bodies, "
                         f"give base = the subdomain of the second)")
     outward = -1.0 if side[0] > 0 else 1.0
-    local = np.full(mesh.nvertices, -1)
-    local[nodes] = np.arange(len(nodes))
-    segments = local[mesh.facets[:, facets]]
-    return nodes, coordinate, tangent_axis, normal_axis, outward, segments
+    return nodes, coordinate, tangent_axis, normal_axis, outward, facets
 
 
 @dataclass(frozen=True)
@@ -444,10 +457,11 @@ class FrictionalSlip(_SlipProblem):
         self.dofs = dofs
         K = self._stiffness(basis)
         n = K.shape[0]
-        nodes, coordinate, t_axis, n_axis, outward, segments = \
+        nodes, coordinate, t_axis, n_axis, outward, facets = \
             _interface_geometry(mesh, p.interface)
         self.interface_nodes, self.coordinate = nodes, coordinate
-        self.weights, self.G = line_operators(coordinate, segments, p.thickness)
+        self.weights, self.G = line_operators(
+            FacetBasis(mesh, lagrange(mesh, 1), facets=facets), nodes, p.thickness)
         ni = len(nodes)
         rows, columns, values = np.arange(ni), dofs[t_axis, nodes], np.ones(ni)
         self.normal_dofs = dofs[n_axis, nodes]
@@ -598,7 +612,7 @@ class FrictionalBar(_SlipProblem):
         self.thickness = 1.0
         self.coordinate = mesh.p[0]
         self.interface_nodes = np.arange(mesh.nvertices)
-        self.weights, G = line_operators(self.coordinate, mesh.t)
+        self.weights, G = line_operators(Basis(mesh, lagrange(mesh, 1)), self.interface_nodes)
         self.G = G
         self.K = (p.EA * G).tocsr()
         n = mesh.nvertices

@@ -541,23 +541,6 @@ class _Frozen:
         return np.zeros_like(self._mu)
 
 
-def line_operators(coordinate, segments, thickness=1.0):
-    """Lumped weights ``m`` and gradient matrix ``G`` of P1 on a polyline.
-
-    ``coordinate``: arc-length position of each node; ``segments``: ``(2, nseg)`` node index
-    pairs. Nodal quadrature (``m_i`` = half the length of the adjacent segments) puts the
-    friction law at the nodes."""
-    i, j = np.asarray(segments)
-    length = np.abs(coordinate[j] - coordinate[i])
-    n = len(coordinate)
-    m = thickness * (np.bincount(i, length / 2.0, n) + np.bincount(j, length / 2.0, n))
-    k = thickness / length
-    G = sp.coo_matrix((np.concatenate((k, k, -k, -k)),
-                       (np.concatenate((i, j, i, j)), np.concatenate((i, j, j, i)))),
-                      shape=(n, n)).tocsr()
-    return m, G
-
-
 def follow(solver, state, loads, ts, on_step=None, *, max_cuts=8, until=None, response=None,
            max_relax=200):
     """Walk the path parameters ``ts`` (increasing) from ``state``; ``loads(t)`` gives
