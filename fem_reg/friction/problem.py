@@ -18,8 +18,8 @@ from ..checks import (integer, mapping, non_negative, number, one_of, parameters
                       vector)
 from ..errors import MeshError, ParameterError
 from ..problem import Problem
-from ..fe import (Material, elasticity_form, gradient_penalty, lagrange, load_form, mass,
-                  tangential_penalty)
+from ..fe import (Material, check_supports, elasticity_form, gradient_penalty, lagrange,
+                  load_form, mass, support_components, tangential_penalty)
 from ..io import Result
 from ..mesh import boundary, boundary_nodes, split_interface, subdomain
 from .law import SlipWeakening
@@ -28,7 +28,6 @@ from .solver import SlipSolver, StepFailed, follow, follow_slip
 
 log = logging.getLogger(__name__)
 
-SUPPORTS = {"clamped": "xy", "fixed_x": "x", "fixed_y": "y"}
 AXES = "xy"
 
 
@@ -356,7 +355,7 @@ class FrictionalSlipParameters(SlipParameters):
         ``"reaction"``: the normal pressure is the reaction of that constraint (Coulomb
         friction with the computed pressure); or a number: a prescribed pressure.
     supports
-        ``{boundary: clamped | fixed_x | fixed_y}``.
+        ``{boundary: clamped | pinned | fixed_x | fixed_y}`` (:mod:`fem_reg.fe.supports`).
     traction
         ``{boundary: [tx, ty]}`` dead loads, applied before the load path (e.g. a normal
         pressure on the top).
@@ -402,8 +401,7 @@ class FrictionalSlipParameters(SlipParameters):
             one_of("pressure", self.pressure, ("reaction",))
         else:
             non_negative("pressure", self.pressure)
-        for name, kind in mapping("supports", self.supports).items():
-            one_of(f"supports.{name}", kind, tuple(SUPPORTS))
+        check_supports(mapping("supports", self.supports))
         for table in ("traction", "load_traction"):
             for name, value in mapping(table, getattr(self, table)).items():
                 vector(f"{table}.{name}", value)
@@ -470,7 +468,7 @@ class FrictionalSlip(_SlipProblem):
         # prescribed DOFs: interface normal < supports < load displacement (later wins)
         prescribed = {} if two_bodies else {int(d): (0.0, 0.0) for d in self.normal_dofs}
         for name, kind in p.supports.items():
-            for axis in SUPPORTS[kind]:
+            for axis in support_components(kind, f"supports.{name}", dim=2):
                 for d in dofs[AXES.index(axis), boundary_nodes(mesh, name)]:
                     prescribed[int(d)] = (0.0, 0.0)
         direction = np.zeros(n)

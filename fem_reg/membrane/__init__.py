@@ -8,8 +8,8 @@ Q1/Q1, and plain CST/P2/Q4/Q8 for reference. See ``docs/membranes.md``.
 
 from .discretization import ELEMENTS, Discretization, element_spec, one_point_quadrature
 from .forms import drilling_blocks, membrane_stiffness, skew
-from .problem import SUPPORTS, Membrane, MembraneParameters
+from .problem import Membrane, MembraneParameters
 
 __all__ = ["ELEMENTS", "Discretization", "element_spec", "one_point_quadrature",
-           "drilling_blocks", "membrane_stiffness", "skew", "SUPPORTS", "Membrane",
+           "drilling_blocks", "membrane_stiffness", "skew", "Membrane",
            "MembraneParameters"]

@@ -17,16 +17,12 @@ from ..checks import (mapping, non_negative, number, one_of, parameters, point_i
                       vector)
 from ..errors import ParameterError
 from ..problem import Problem
-from ..fe import (Material, cell_average, cell_stress, load_form, solve_constrained,
-                  von_mises)
+from ..fe import (Material, cell_average, cell_stress, check_supports, load_form,
+                  solve_constrained, support_components, von_mises)
 from ..io import Result
 from ..mesh import boundary, mesh_size, vertex_at
 from .discretization import ELEMENTS, PENALTY_QUADRATURES, Discretization
 from .forms import membrane_stiffness, skew
-
-SUPPORTS = {"clamped": ("x", "y", "theta"), "pinned": ("x", "y"), "fixed_x": ("x",),
-            "fixed_y": ("y",), "fixed_theta": ("theta",)}
-
 
 @dataclass(frozen=True)
 class MembraneParameters:
@@ -46,7 +42,7 @@ class MembraneParameters:
         ``full``.
     supports
         ``{boundary: kind}``, kind one of clamped (u and theta), pinned (u), fixed_x, fixed_y,
-        fixed_theta.
+        fixed_theta (:mod:`fem_reg.fe.supports`).
     displacements, rotations
         Prescribed ``{boundary: [u_x, u_y]}`` and ``{boundary: theta}``.
     traction
@@ -83,8 +79,7 @@ class MembraneParameters:
             non_negative("gamma_d", self.gamma_d)
         non_negative("alpha", self.alpha)
         one_of("penalty_quadrature", self.penalty_quadrature, PENALTY_QUADRATURES)
-        for name, kind in mapping("supports", self.supports).items():
-            one_of(f"supports.{name}", kind, list(SUPPORTS))
+        check_supports(mapping("supports", self.supports))
         for name, value in mapping("displacements", self.displacements).items():
             vector(f"displacements.{name}", value)
         for name, value in mapping("rotations", self.rotations).items():
@@ -164,9 +159,8 @@ class Membrane(Problem):
         fixed = []
         for name, kind in p.supports.items():
             facets = boundary(mesh, name)
-            for what in SUPPORTS[kind]:
-                if what == "theta" and kind == "clamped" and not disc.has_rotation:
-                    continue                      # a plain element has no rotation to clamp
+            for what in support_components(kind, f"supports.{name}", dim=2,
+                                           rotation=disc.has_rotation):
                 fixed.append(disc.boundary_theta_dofs(facets) if what == "theta"
                              else disc.boundary_u_dofs(facets, "xy".index(what)))
         for name, value in p.displacements.items():

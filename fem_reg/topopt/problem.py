@@ -26,14 +26,14 @@ from ..checks import (flag, integer, mapping, number, one_of, parameters, point_
                       positive, vector)
 from ..errors import CheckpointError, ParameterError
 from ..problem import Problem
-from ..fe import KINDS, Material, dofs_rigid_body_modes, lagrange, load_form
+from ..fe import (KINDS, Material, check_supports, dofs_rigid_body_modes, lagrange, load_form,
+                  support_components)
 from ..io import Result
 from ..mesh import boundary, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
 from .optimizers import MMA, oc_update
 from .stiffness import SimpStiffness, StiffnessSolver
 
-SUPPORTS = {"clamped": "xyz", "fixed_x": "x", "fixed_y": "y", "fixed_z": "z"}
 FILTERS = ("helmholtz", "density", "sensitivity", "none")
 OPTIMIZERS = ("oc", "mma")
 PASSIVE = ("solid", "void")
@@ -83,7 +83,8 @@ class TopOptParameters:
     max_iterations, tolerance
         Stop when the largest design change is below ``tolerance`` (at ``beta_max``).
     supports
-        ``{boundary: clamped | fixed_x | fixed_y | fixed_z}``.
+        ``{boundary: clamped | pinned | fixed_x | fixed_y | fixed_z}``
+        (:mod:`fem_reg.fe.supports`).
     point_supports
         ``[{at = [x, y], fixed = "y"}, ...]`` at mesh vertices.
     loads
@@ -151,8 +152,7 @@ class TopOptParameters:
         number("move", self.move, low=0.0, low_open=True, high=1.0)
         integer("max_iterations", self.max_iterations, low=1)
         positive("tolerance", self.tolerance)
-        for name, kind in mapping("supports", self.supports).items():
-            one_of(f"supports.{name}", kind, list(SUPPORTS))
+        check_supports(mapping("supports", self.supports))
         point_items("point_supports", self.point_supports, "fixed", _components, dim=(2, 3))
         if self.loads and (self.traction or self.point_loads):
             raise ParameterError("give either loads (load cases) or traction/point_loads "
@@ -247,15 +247,13 @@ class TopOpt(Problem):
         def components(letters, where):
             for letter in letters:
                 if "xyz".index(letter) >= dim:
-                    if where.startswith("supports") and letters == "xyz":
-                        continue
                     raise ParameterError(f"{where}: a {dim}D mesh has no {letter} component")
                 yield "xyz".index(letter)
 
         for name, kind in p.supports.items():
             on = self.dofs.get_facet_dofs(boundary(mesh, name))
-            for c in components(SUPPORTS[kind], f"supports.{name}"):
-                fixed.append(on.all(f"u^{c + 1}"))
+            for c in support_components(kind, f"supports.{name}", dim=dim):
+                fixed.append(on.all(f"u^{'xyz'.index(c) + 1}"))
         for k, item in enumerate(p.point_supports):
             node = vertex_at(mesh, item["at"], f"point_supports[{k}]")
             for c in components(item["fixed"], f"point_supports[{k}]"):
