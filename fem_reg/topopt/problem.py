@@ -21,7 +21,7 @@ import numpy as np
 from skfem import FacetBasis
 from skfem.assembly import Dofs
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, signals_held
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
                       positive, vector)
 from ..errors import CheckpointError, ParameterError
@@ -186,6 +186,70 @@ class TopOptParameters:
         if self.traction or self.point_loads:
             return {"load": {"traction": self.traction, "point_loads": self.point_loads}}
         return {}
+
+
+@dataclass
+class DesignState:
+    """Where an optimization stands after an iteration: what a checkpoint holds.
+
+    ``x`` is the design to analyse next; ``x_analysed`` and ``beta_analysed`` the last
+    analysed one (the result's); ``scale`` the first compliance (MMA's normalization);
+    ``history`` one row of ``HISTORY`` per iteration; ``snapshots`` the (design, filtered,
+    projected) densities kept for the PVD at ``snapshot_iterations``; ``mma`` MMA's arrays.
+    """
+    iteration: int
+    x: np.ndarray
+    x_analysed: np.ndarray
+    beta_analysed: float
+    beta: float
+    beta_since: int = 0
+    scale: float = 0.0
+    converged: bool = False
+    U: np.ndarray | None = None
+    history: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    snapshot_iterations: list = field(default_factory=list)
+    mma: dict = field(default_factory=dict)
+
+    def advance(self, row, new, active, U, scale, beta, since, converged, snapshot, mma):
+        """Record an analysed iteration and move to the updated design."""
+        if snapshot is not None:
+            self.snapshots.append(snapshot)
+            self.snapshot_iterations.append(row[0])
+        self.history.append(row)
+        self.x_analysed, self.beta_analysed = self.x.copy(), self.beta
+        self.x = self.x.copy()
+        self.x[active] = new
+        self.iteration, self.U, self.scale = row[0], U, scale
+        self.beta, self.beta_since, self.converged = beta, since, converged
+        self.mma = {k: np.copy(v) for k, v in mma.items()}
+
+    def arrays(self, ncells):
+        """The state as named arrays (``numpy.savez``)."""
+        n, m = len(self.history), len(self.snapshots)
+        return {"iteration": self.iteration, "x": self.x, "x_analysed": self.x_analysed,
+                "beta_analysed": self.beta_analysed, "beta": self.beta,
+                "beta_since": self.beta_since, "scale": self.scale,
+                "converged": self.converged,
+                "U": np.zeros(0) if self.U is None else self.U,
+                "history": np.array(self.history).reshape(n, len(HISTORY)),
+                "snapshots": np.array(self.snapshots).reshape(m, 3, ncells),
+                "snapshot_iterations": np.array(self.snapshot_iterations, dtype=np.int64),
+                **self.mma}
+
+    @classmethod
+    def from_arrays(cls, stored, load_shape):
+        """The state of :meth:`arrays` read back (``U`` reshaped to the load cases)."""
+        return cls(iteration=int(stored["iteration"]), x=stored["x"].copy(),
+                   x_analysed=stored["x_analysed"].copy(),
+                   beta_analysed=float(stored["beta_analysed"]), beta=float(stored["beta"]),
+                   beta_since=int(stored["beta_since"]), scale=float(stored["scale"]),
+                   converged=bool(stored["converged"]),
+                   U=stored["U"].reshape(load_shape) if stored["U"].size else None,
+                   history=[tuple(row) for row in stored["history"]],
+                   snapshots=list(stored["snapshots"]),
+                   snapshot_iterations=[int(k) for k in stored["snapshot_iterations"]],
+                   mma={k: v for k, v in stored.items() if k.startswith("mma_")})
 
 
 class TopOpt(Problem):
@@ -362,26 +426,12 @@ class TopOpt(Problem):
         p = self.parameters
         x = np.full(self.mesh.nelements, self.start)
         x[self.solid], x[self.void] = 1.0, 0.0
-        return {"iteration": 0, "x": x, "x_analysed": x.copy(), "beta_analysed": p.beta,
-                "beta": p.beta, "beta_since": 0, "scale": 0.0,
-                "converged": False, "U": None, "history": [], "snapshots": [],
-                "snapshot_iterations": []}
+        return DesignState(iteration=0, x=x, x_analysed=x.copy(), beta_analysed=p.beta,
+                           beta=p.beta)
 
     def _save(self, path, state):
-        """Write ``state`` (lists cut to the lengths it was taken at) atomically."""
-        n, m = state["n_history"], state["n_snapshots"]
-        arrays = {"iteration": state["iteration"], "x": state["x"],
-                  "x_analysed": state["x_analysed"], "beta_analysed": state["beta_analysed"],
-                  "beta": state["beta"],
-                  "beta_since": state["beta_since"], "scale": state["scale"],
-                  "converged": state["converged"],
-                  "U": np.zeros(0) if state["U"] is None else state["U"],
-                  "history": np.array(state["history"][:n]).reshape(n, len(HISTORY)),
-                  "snapshots": np.array(state["snapshots"][:m]).reshape(
-                      m, 3, self.mesh.nelements),
-                  "snapshot_iterations": np.array(state["snapshot_iterations"][:m],
-                                                  dtype=np.int64),
-                  **state.get("mma", {}),
+        """Write ``state`` atomically, with what identifies the case."""
+        arrays = {**state.arrays(self.mesh.nelements),
                   "fingerprint": np.array(self.fingerprint()),
                   "version": np.array(CHECKPOINT_VERSION)}
         with atomic_path(path) as tmp:
@@ -414,110 +464,79 @@ class TopOpt(Problem):
                                   f"{self.mesh.nelements} cells; {remedy}")
         if mma is not None and not bool(stored["converged"]):
             mma.restore(stored)
-        return {"iteration": int(stored["iteration"]), "x": stored["x"].copy(),
-                "x_analysed": stored["x_analysed"].copy(),
-                "beta_analysed": float(stored["beta_analysed"]),
-                "beta": float(stored["beta"]), "beta_since": int(stored["beta_since"]),
-                "scale": float(stored["scale"]), "converged": bool(stored["converged"]),
-                "U": stored["U"].reshape(self.loads.shape) if stored["U"].size else None,
-                "history": [tuple(row) for row in stored["history"]],
-                "snapshots": list(stored["snapshots"]),
-                "snapshot_iterations": [int(k) for k in stored["snapshot_iterations"]],
-                "mma": {k: v for k, v in stored.items() if k.startswith("mma_")}}
+        return DesignState.from_arrays(stored, self.loads.shape)
+
+    def _step(self, x, last, beta, mma, scale):
+        """The optimizer's new values of the active design variables: OC (with the exact
+        projected volume when projecting) or MMA (compliance scaled by its first value)."""
+        p, active = self.parameters, self.active
+        if mma is None:
+            return oc_update(x[active], last["dc"][active], last["dv"][active],
+                             last["volume"] - p.volume_fraction, p.move,
+                             excess_of=self._volume_excess(x, beta) if p.projection else None)
+        return mma.update(x[active], last["compliance"] / scale, last["dc"][active] / scale,
+                          np.array([last["volume"] / p.volume_fraction - 1.0]),
+                          last["dv"][active][None, :] / p.volume_fraction)
 
     def solve(self, progress=None, checkpoint=None, resume=False):
         """Optimize; returns the :class:`~fem_reg.io.Result` of the last analysed design."""
         start = time.perf_counter()
         p = self.parameters
-        active = self.active
         if resume and checkpoint is None:
             raise ParameterError("resume needs a checkpoint path")
-        mma = MMA(int(active.sum()), 1, 0.0, 1.0, move=p.move) if p.optimizer == "mma" \
+        mma = MMA(int(self.active.sum()), 1, 0.0, 1.0, move=p.move) if p.optimizer == "mma" \
             else None
         state = self._load(checkpoint, mma) if resume else self._initial_state()
         if self.solver.method == "amg":
             self.solver.setup(self.stiffness.matrix(np.ones(self.mesh.nelements)))
-        x, U = state["x"], state["U"]
-        it, beta, since, c_scale = (state[k] for k in ("iteration", "beta", "beta_since",
-                                                        "scale"))
-        history, snapshots, snapshot_its = (state[k] for k in ("history", "snapshots",
-                                                                "snapshot_iterations"))
-        state.update(n_history=len(history), n_snapshots=len(snapshots), x=x.copy())
-        reason, last = "max_iterations", None
-        if resume and (state["converged"] or it >= p.max_iterations) and history:
+        if resume and (state.converged or state.iteration >= p.max_iterations) \
+                and state.history:
             # the run had finished (its outputs may be lost): rebuild its result from the
             # last analysed design without optimizing again
-            x_analysed = state["x_analysed"]
-            last = self.evaluate(x_analysed, state["beta_analysed"], U)
-            result = self._result(x_analysed, last, history, snapshots, snapshot_its,
-                                  "converged" if state["converged"] else "max_iterations",
-                                  time.perf_counter() - start, beta)
+            last = self.evaluate(state.x_analysed, state.beta_analysed, state.U)
+            result = self._result(state, last, time.perf_counter() - start)
             result.meta["rebuilt_from_checkpoint"] = True
             return result
+        last = None
         try:
-            while it < p.max_iterations:
-                it += 1
+            while state.iteration < p.max_iterations and not state.converged:
                 tick = time.perf_counter()
-                beta_analysed = beta
-                last = self.evaluate(x, beta, U)
-                U = last["U"]
-                c_scale = c_scale or last["compliance"]
-                xa = x[active]
-                if mma is None:
-                    new = oc_update(xa, last["dc"][active], last["dv"][active],
-                                    last["volume"] - p.volume_fraction, p.move,
-                                    excess_of=self._volume_excess(x, beta)
-                                    if p.projection else None)
-                else:
-                    new = mma.update(xa, last["compliance"] / c_scale,
-                                     last["dc"][active] / c_scale,
-                                     np.array([last["volume"] / p.volume_fraction - 1.0]),
-                                     last["dv"][active][None, :] / p.volume_fraction)
-                change = float(np.abs(new - xa).max())
-                rho = last["rho"]
-                history.append((it, last["compliance"], last["volume"], change, beta,
-                                self._grayness(rho), self.solver.iterations,
-                                time.perf_counter() - tick))
-                if p.history_every and (it == 1 or it % p.history_every == 0):
-                    snapshots.append(np.stack([x, last["rho_f"], rho]))
-                    snapshot_its.append(it)
-                x_analysed = x.copy()
-                x[active] = new
-                if progress is not None:
-                    progress(it, p.max_iterations,
-                             f"c {last['compliance']:.5g}  V {last['volume']:.3f}  "
-                             f"change {change:.3f}" + (f"  beta {beta:g}" if p.projection
-                                                       else ""))
+                last = self.evaluate(state.x, state.beta, state.U)
+                scale = state.scale or last["compliance"]
+                new = self._step(state.x, last, state.beta, mma, scale)
+                change = float(np.abs(new - state.x[self.active]).max())
+                beta, since, it = state.beta, state.beta_since, state.iteration + 1
                 converged = change < p.tolerance and (not p.projection or beta >= p.beta_max)
                 if not converged and p.projection and beta < p.beta_max and \
                         (it - since >= p.beta_every or change < p.tolerance):
                     beta, since = min(2.0 * beta, p.beta_max), it
                     if mma is not None:
                         mma.reset()
-                state = {"iteration": it, "x": x.copy(), "x_analysed": x_analysed,
-                         "beta_analysed": beta_analysed,
-                         "beta": beta, "beta_since": since,
-                         "scale": c_scale, "converged": converged, "U": U,
-                         "history": history, "n_history": len(history),
-                         "snapshots": snapshots, "n_snapshots": len(snapshots),
-                         "snapshot_iterations": snapshot_its,
-                         "mma": {k: np.copy(v) for k, v in mma.state().items()}
-                         if mma is not None else {}}
+                row = (it, last["compliance"], last["volume"], change, state.beta,
+                       self._grayness(last["rho"]), self.solver.iterations,
+                       time.perf_counter() - tick)
+                snapshot = np.stack([state.x, last["rho_f"], last["rho"]]) \
+                    if p.history_every and (it == 1 or it % p.history_every == 0) else None
+                with signals_held():              # a checkpoint never sees half an update
+                    state.advance(row, new, self.active, last["U"], scale, beta, since,
+                                  converged, snapshot,
+                                  mma.state() if mma is not None else {})
+                if progress is not None:
+                    progress(it, p.max_iterations,
+                             f"c {last['compliance']:.5g}  V {last['volume']:.3f}  "
+                             f"change {change:.3f}" + (f"  beta {row[4]:g}" if p.projection
+                                                       else ""))
                 if checkpoint and (it % p.checkpoint_every == 0 or converged
                                    or it == p.max_iterations):
                     self._save(checkpoint, state)
-                if converged:
-                    reason = "converged"
-                    break
         except KeyboardInterrupt:
             if checkpoint:
                 self._save(checkpoint, state)
             raise
         if last is None:
-            raise ParameterError(f"the checkpoint is already at iteration {it} = "
+            raise ParameterError(f"the checkpoint is already at iteration {state.iteration} = "
                                  f"max_iterations; raise max_iterations to continue")
-        return self._result(x_analysed, last, history, snapshots, snapshot_its, reason,
-                            time.perf_counter() - start, beta)
+        return self._result(state, last, time.perf_counter() - start)
 
     def _volume_excess(self, x, beta):
         """``x_active -> V(rho(x)) - V*``: the exact volume of the projected design, for OC's
@@ -535,8 +554,11 @@ class TopOpt(Problem):
         """Volume-weighted mean of ``4 rho (1 - rho)``: 0 for a black-and-white design."""
         return float(self.volumes @ (4.0 * rho * (1.0 - rho)) / self.volumes.sum())
 
-    def _result(self, x, last, history, snapshots, snapshot_its, reason, seconds, beta):
+    def _result(self, state, last, seconds):
+        """The Result of the last analysed design, its history and convergence table."""
         mesh, p = self.mesh, self.parameters
+        x, history = state.x_analysed, state.history
+        reason = "converged" if state.converged else "max_iterations"
         cell_data = {"design": x, "filtered_density": last["rho_f"], "density": last["rho"]}
         point_data = {}
         for j, case in enumerate(p.load_cases()):
@@ -545,13 +567,13 @@ class TopOpt(Problem):
             point_data[name] = u[self.dofs.nodal_dofs].T
         steps = [(float(k), Result(mesh, cell_data={"design": s[0], "filtered_density": s[1],
                                                     "density": s[2]}))
-                 for k, s in zip(snapshot_its, snapshots)]
+                 for k, s in zip(state.snapshot_iterations, state.snapshots)]
         table = np.array(history)
         qoi = {"compliance": last["compliance"], "volume_fraction": last["volume"],
                "grayness": history[-1][HISTORY.index("grayness")],
                "iterations": len(history)}
         meta = {"problem": self.name, "parameters": asdict(p), "stop": reason,
-                "iterations": len(history), "final_beta": beta,
+                "iterations": len(history), "final_beta": state.beta,
                 "ndofs": int(self.stiffness.ndofs), "cells": int(mesh.nelements),
                 "h": float((self.volumes.mean()) ** (1.0 / mesh.dim())),
                 "solver": self.solver.method, "seconds": seconds,
