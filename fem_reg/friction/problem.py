@@ -446,75 +446,102 @@ class FrictionalSlip(_SlipProblem):
             raise MeshError(f"frictional_slip needs a 2D triangle or quadrilateral mesh, got "
                             f"{type(mesh).__name__}")
         self.thickness = p.thickness
-        two_bodies = p.base != "rigid"
-        if two_bodies:
+        twins = None
+        if p.base != "rigid":
             mesh, twins = split_interface(mesh, p.interface, p.base)
             self.mesh = mesh
         basis = Basis(mesh, lagrange(mesh, 1, vector=True))
-        dofs = basis.nodal_dofs                          # (2, nvertices)
-        self.dofs = dofs
+        self.dofs = basis.nodal_dofs                     # (2, nvertices)
         K = self._stiffness(basis)
-        n = K.shape[0]
+        t_axis, n_axis = self._interface()
+        self.pressure = None if p.pressure == "reaction" else float(p.pressure)
+        prescribed, direction = self._prescribed(rigid_base=twins is None)
+        self.f_dead = self._traction(basis, p.traction)
+        self.f_rate = self._traction(basis, p.load_traction)
+        self._tie = None
+        slip = self.dofs[t_axis, self.interface_nodes]
+        if twins is None:
+            self.B = self._slip_operator(slip)
+        else:
+            below = self._base_nodes(twins)
+            self.B = self._slip_operator(slip, self.dofs[t_axis, below])
+            base_normal = self.dofs[n_axis, below]
+            self._tie = sp.csr_matrix((np.ones(len(below)), (self.normal_dofs, base_normal)),
+                                      shape=K.shape)
+            prescribed, direction = self._tied(prescribed, direction, base_normal)
+        self.fixed = np.array(sorted(prescribed), dtype=np.int64)
+        self._fixed_rate = np.array([prescribed[d][1] for d in self.fixed])
+        self._direction, self.load_size = self._load_direction(direction)
+        if self._tie is not None:
+            T = sp.identity(K.shape[0], format="csr") + self._tie
+            K, self.B = (T.T @ K @ T).tocsr(), (self.B @ T).tocsr()
+            self.f_dead, self.f_rate = T.T @ self.f_dead, T.T @ self.f_rate
+        self.K = K
+
+    def _interface(self):
+        """The interface's nodes, coordinate, lumped weights, gradient matrix, normal DOFs
+        and the outward sign; returns the tangent and normal axes."""
+        p = self.parameters
         nodes, coordinate, t_axis, n_axis, outward, facets = \
-            _interface_geometry(mesh, p.interface)
+            _interface_geometry(self.mesh, p.interface)
         self.interface_nodes, self.coordinate = nodes, coordinate
         self.weights, self.G = line_operators(
-            FacetBasis(mesh, lagrange(mesh, 1), facets=facets), nodes, p.thickness)
-        ni = len(nodes)
-        rows, columns, values = np.arange(ni), dofs[t_axis, nodes], np.ones(ni)
-        self.normal_dofs = dofs[n_axis, nodes]
-        self.outward = np.full(ni, outward)
-        self.pressure = None if p.pressure == "reaction" else float(p.pressure)
-        # prescribed DOFs: interface normal < supports < load displacement (later wins)
-        prescribed = {} if two_bodies else {int(d): (0.0, 0.0) for d in self.normal_dofs}
+            FacetBasis(self.mesh, lagrange(self.mesh, 1), facets=facets), nodes, p.thickness)
+        self.normal_dofs = self.dofs[n_axis, nodes]
+        self.outward = np.full(len(nodes), outward)
+        return t_axis, n_axis
+
+    def _prescribed(self, rigid_base):
+        """``{dof: (dead value, value per load factor)}`` and the displacement direction:
+        interface normal (on a rigid base) < supports < load displacement (later wins)."""
+        p, mesh, dofs = self.parameters, self.mesh, self.dofs
+        prescribed = {int(d): (0.0, 0.0) for d in self.normal_dofs} if rigid_base else {}
         for name, kind in p.supports.items():
             for axis in support_components(kind, f"supports.{name}", dim=2):
                 for d in dofs[AXES.index(axis), boundary_nodes(mesh, name)]:
                     prescribed[int(d)] = (0.0, 0.0)
-        direction = np.zeros(n)
+        direction = np.zeros(dofs.size)
         for name, value in p.displacement.items():
             for axis, v in value.items():
                 for d in dofs[AXES.index(axis), boundary_nodes(mesh, name)]:
                     prescribed[int(d)] = (0.0, float(v))
                     direction[d] = float(v)
-        self._tie = None
-        if two_bodies:
-            # the base's copy of each interface node: the slip is relative, and the body's
-            # normal DOF becomes the normal gap (u_n,body = u_n,base + gap, the gap held at
-            # zero), whose reaction is the normal force between the bodies
-            base_nodes = np.full(mesh.nvertices, -1)
-            base_nodes[twins[twins >= 0]] = np.nonzero(twins >= 0)[0]
-            below = self.base_interface_nodes = base_nodes[nodes]
-            rows = np.concatenate((rows, rows))
-            columns = np.concatenate((columns, dofs[t_axis, below]))
+        return prescribed, direction
+
+    def _base_nodes(self, twins):
+        """The base's copy of each interface node. With two bodies the slip is relative,
+        and the body's normal DOF becomes the normal gap (u_n,body = u_n,base + gap, the gap
+        held at zero), whose reaction is the normal force between the bodies."""
+        base_nodes = np.full(self.mesh.nvertices, -1)
+        base_nodes[twins[twins >= 0]] = np.nonzero(twins >= 0)[0]
+        self.base_interface_nodes = base_nodes[self.interface_nodes]
+        return self.base_interface_nodes
+
+    def _slip_operator(self, body, base=None):
+        """``B``: the tangential displacement of the body's interface DOFs ``body``, minus
+        the base's (``base``) with two bodies."""
+        ni, n = len(body), self.dofs.size
+        rows, columns, values = np.arange(ni), body, np.ones(ni)
+        if base is not None:
+            rows, columns = np.concatenate((rows, rows)), np.concatenate((columns, base))
             values = np.concatenate((values, -values))
-            base_normal = dofs[n_axis, below]
-            self._tie = sp.csr_matrix((np.ones(ni), (self.normal_dofs, base_normal)),
-                                      shape=(n, n))
-            prescribed, direction = self._tied(prescribed, direction, base_normal)
-        self.B = sp.csr_matrix((values, (rows, columns)), shape=(ni, n))
-        self.f_dead = self._traction(basis, p.traction)
-        self.f_rate = self._traction(basis, p.load_traction)
-        self.fixed = np.array(sorted(prescribed), dtype=np.int64)
-        self._fixed_rate = np.array([prescribed[d][1] for d in self.fixed])
+        return sp.csr_matrix((values, (rows, columns)), shape=(ni, n))
+
+    def _load_direction(self, direction):
+        """The unit load pattern (prescribed displacements, else load tractions) and its
+        size, so that the load factor is in the user's units."""
+        p, dofs = self.parameters, self.dofs
         if p.displacement:
             size = max(np.linalg.norm(list(v.values())) for v in p.displacement.values())
-            self._direction = direction / size
-        else:
-            size = max(np.linalg.norm(v) for v in p.load_traction.values())
-            self._direction = np.zeros(n)
-            for name, value in p.load_traction.items():
-                for axis in range(2):
-                    self._direction[dofs[axis, boundary_nodes(mesh, name)]] = \
-                        value[axis] / size
-            if self._tie is not None:               # the same resultant of the tied loads
-                self._direction = self._direction - self._tie @ self._direction
-        self.load_size = float(size)
-        if self._tie is not None:
-            T = sp.identity(n, format="csr") + self._tie
-            K, self.B = (T.T @ K @ T).tocsr(), (self.B @ T).tocsr()
-            self.f_dead, self.f_rate = T.T @ self.f_dead, T.T @ self.f_rate
-        self.K = K
+            return direction / size, float(size)
+        size = max(np.linalg.norm(v) for v in p.load_traction.values())
+        direction = np.zeros(dofs.size)
+        for name, value in p.load_traction.items():
+            for axis in range(2):
+                direction[dofs[axis, boundary_nodes(self.mesh, name)]] = value[axis] / size
+        if self._tie is not None:                   # the same resultant of the tied loads
+            direction = direction - self._tie @ direction
+        return direction, float(size)
 
     def _tied(self, prescribed, direction, base_normal):
         """Prescribed values and the load direction in the tied DOFs: a value given at the
