@@ -8,7 +8,7 @@ from pathlib import Path
 from .atomic import case_lock, check_writable, recover_staging, relocate, staged_outputs
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, SolverError, UnknownNameError
-from .io.case import check_keys, write_outputs
+from .io.case_file import check_keys, write_outputs
 from .mesh import REFINEMENTS, estimate_spec, mesh_from_spec, sequence_from_spec
 from .resources import check as check_size
 from .friction import FrictionalBar, FrictionalSlip

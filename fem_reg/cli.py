@@ -39,7 +39,7 @@ def _out_dir(args, default):
 
 def cmd_run(args):
     from .cases import problem_class, run_case
-    from .io.case import load_case
+    from .io.case_file import load_case
     case = load_case(args.case)
     out = _out_dir(args, case.name)
     if problem_class(case.problem, case.source).iterative:
@@ -97,7 +97,7 @@ def _study_progress(levels, quiet):
 
 def cmd_study(args):
     from .cases import study_case, study_options
-    from .io.case import load_case
+    from .io.case_file import load_case
     from .study import to_markdown
     case = load_case(args.case)
     options = study_options(case, levels=args.levels, workers=args.workers,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .atomic import write_text
 from .cases import run_case, study_case
-from .io.case import case_from_dict
+from .io.case_file import case_from_dict
 from .study.report import analysis_table, level_table, markdown_table
 
 log = logging.getLogger("fem_reg")

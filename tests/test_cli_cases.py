@@ -13,7 +13,7 @@ import pyvista
 
 from fem_reg.cli import main
 from fem_reg.errors import CaseError
-from fem_reg.io.case import case_from_dict, load_case
+from fem_reg.io.case_file import case_from_dict, load_case
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 

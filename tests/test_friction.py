@@ -171,9 +171,9 @@ def test_condensed_bulk_gives_the_full_solution():
     problem = _block(h=0.1, D_c=0.01, gamma=0.02, load_path=[0.6, 0.2], steps=6)
     loads = [problem.loads(t) for t in (0.0, 0.3, 0.6, 0.2)]
     states = []
-    for condense in (True, False):
-        solver = problem.solver(condense=condense)
-        assert (solver.bulk is not None) == condense
+    for condense_bulk in (True, False):
+        solver = problem.solver(condense_bulk=condense_bulk)
+        assert (solver.bulk is not None) == condense_bulk
         state = solver.initial_state()
         for fixed, f in loads:
             state, _ = solver.step(state, fixed, f)
@@ -615,7 +615,7 @@ def test_cli_reports_a_failed_step_and_keeps_the_outputs(tmp_path):
 
 
 def test_example_case_file_parses():
-    from fem_reg.io.case import load_case
+    from fem_reg.io.case_file import load_case
     case = load_case(Path(__file__).parents[1] / "examples" / "frictional_slip.toml")
     FrictionalSlip.Parameters(**case.parameters)
 

@@ -126,7 +126,7 @@ def test_bad_arguments():
 def test_condensation_reproduces_the_full_solve():
     """Static condensation of a cantilever onto its clamped edge and a few loaded DOFs: the
     reduced system, solved and lifted, gives the full solve's displacement and reactions."""
-    from fem_reg.fe.condense import Condensation
+    from fem_reg.fe.static_condensation import StaticCondensation
     mesh = cantilever(h=0.25)
     basis = Basis(mesh, lagrange(mesh, 1, vector=True))
     K = elasticity_form(Material(1.0, 0.3, "plane_stress")).assemble(basis).tocsr()
@@ -137,7 +137,7 @@ def test_condensation_reproduces_the_full_solve():
     extra = rng.choice(np.setdiff1d(np.arange(K.shape[0]), clamped), 5, replace=False)
     retained = np.concatenate((clamped, extra))
     full = solve_constrained(K, f, clamped)
-    condensed = Condensation(K, retained)
+    condensed = StaticCondensation(K, retained)
     local = np.searchsorted(condensed.retained, extra)
     S, g = condensed.matrix, condensed.load(f)
     u_r = np.zeros(len(condensed.retained))
@@ -148,4 +148,4 @@ def test_condensation_reproduces_the_full_solve():
     assert np.abs(S @ u_r - g - reactions).max() <= 1e-9 * np.abs(f).max()
     assert np.allclose(S, S.T)
     with pytest.raises(SingularSystemError):
-        Condensation(K, extra[:1])                   # the rest floats: rigid-body modes
+        StaticCondensation(K, extra[:1])                   # the rest floats: rigid-body modes

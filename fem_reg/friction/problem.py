@@ -145,13 +145,13 @@ class _SlipProblem(Problem):
         self.parameters = parameters(self.Parameters, values, self.name)
         self._build()
 
-    def solver(self, condense=True):
-        """The algebraic problem; ``condense=False`` iterates on all DOFs (same solution)."""
+    def solver(self, condense_bulk=True):
+        """The algebraic problem; ``condense_bulk=False`` iterates on all DOFs (same solution)."""
         p = self.parameters
         return SlipSolver(self.K, self.B, self.weights, self.G, self.fixed, p.law, p.k_t,
                           p.gamma, pressure=self.pressure, normal_dofs=self.normal_dofs,
                           outward=self.outward, tolerance=p.tolerance,
-                          max_iterations=p.max_newton, condense=condense)
+                          max_iterations=p.max_newton, condense_bulk=condense_bulk)
 
     def solve(self, progress=None):
         """Follow the load path. A failed increment ends the run: the Result holds every
@@ -237,7 +237,7 @@ class _SlipProblem(Problem):
             slip_zone_length=slip_zone_length(self.weights, probe_state.kappa,
                                               self.thickness),
             transition_width=transition_width(
-                x, probe_state.s, front_slip(p.law, probe_state.p, p.k_t)),
+                x, probe_state.s, front_slip(p.law, probe_state.pressure, p.k_t)),
             max_slip=float(np.abs(probe_state.s).max()) if probe_state.s.size else 0.0,
             steps=len(rows),
             newton_iterations=float(sum(series.get("newton_iterations", []))))
@@ -245,7 +245,7 @@ class _SlipProblem(Problem):
         profile = {"coordinate": x[order], "slip": probe_state.s[order],
                    "accumulated_slip": probe_state.kappa[order],
                    "friction": self.friction(probe_state)[order],
-                   "pressure": probe_state.p[order]}
+                   "pressure": probe_state.pressure[order]}
         fields = self._fields(state)
         curve = {key: series[key] for key in
                  ("displacement", "force", "external_work", "elastic_energy",
@@ -285,7 +285,7 @@ class _SlipProblem(Problem):
     def _fields(self, state):
         point_data = {"displacement": self.displacement_field(state.u)}
         for name, values in (("slip", state.s), ("accumulated_slip", state.kappa),
-                             ("friction", self.friction(state)), ("pressure", state.p)):
+                             ("friction", self.friction(state)), ("pressure", state.pressure)):
             point_data[name] = self._interface_field(values)
         return Result(self.mesh, point_data=point_data)
 

@@ -26,7 +26,7 @@ exact for the quadratic ``E``): work of the external forces (applied loads and r
 ``= Delta E + sum m q . ds`` up to the equilibrium residual.
 
 The bulk is linear, so Newton iterates on the DOFs the interface law and the prescribed values
-touch: the rest is condensed out once per mesh (:class:`fem_reg.fe.condense.Condensation`,
+touch: the rest is condensed out once per mesh (:class:`fem_reg.fe.static_condensation.StaticCondensation`,
 exact), and every converged state is lifted back to the full displacement.
 """
 
@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from ..errors import SolverError
-from ..fe.condense import Condensation
+from ..fe.static_condensation import StaticCondensation
 
 STAGNATION = 8      # Newton iterations without a better residual before giving up
 
@@ -51,7 +51,7 @@ class State:
     s: np.ndarray          # plastic slip at the interface nodes
     kappa: np.ndarray      # accumulated plastic slip
     q: np.ndarray          # force conjugate to the slip, per unit length
-    p: np.ndarray          # normal pressure at the interface nodes
+    pressure: np.ndarray   # normal pressure at the interface nodes
     external: np.ndarray   # external forces: loads, and reactions at the fixed DOFs
     work: float = 0.0
     dissipation: float = 0.0
@@ -91,7 +91,7 @@ class SlipSolver:
     pressure
         Prescribed normal pressure per node (array), or ``None``: the reaction of the normal
         DOFs ``normal_dofs`` (prescribed) along ``-outward`` divided by ``m``.
-    condense
+    condense_bulk
         Iterate on the retained DOFs only (interface, prescribed), the rest of the linear
         bulk condensed out once; ``False``: Newton on all DOFs (same solution).
 
@@ -102,7 +102,7 @@ class SlipSolver:
 
     def __init__(self, K, B, weights, G, fixed, law, k_t, gamma, *, pressure=None,
                  normal_dofs=None, outward=None, tolerance=1e-10, max_iterations=30,
-                 condense=True):
+                 condense_bulk=True):
         self.K = sp.csr_matrix(K)                    # full: energies
         self.B_full = sp.csr_matrix(B)
         self.m = np.asarray(weights, dtype=np.float64)
@@ -118,7 +118,8 @@ class SlipSolver:
         self.tolerance, self.max_iterations = tolerance, max_iterations
         normal = np.asarray(normal_dofs if pressure is None else [], dtype=np.int64)
         keep = np.unique(np.concatenate((fixed, self.B_full.indices, normal)))
-        self.bulk = Condensation(self.K, keep) if condense and len(keep) < n else None
+        self.bulk = StaticCondensation(self.K, keep) if condense_bulk and len(keep) < n \
+            else None
         self.keep = keep if self.bulk is not None else np.arange(n)
         local = np.full(n, -1)
         local[self.keep] = np.arange(len(self.keep))
@@ -168,7 +169,7 @@ class SlipSolver:
         ni, nk = len(self.m), len(self.keep)
         zero = np.zeros(ni)
         return State(u=np.zeros(self.n), s=zero, kappa=zero, q=zero,
-                     p=self._pressure(np.zeros(nk), np.zeros(nk)),
+                     pressure=self._pressure(np.zeros(nk), np.zeros(nk)),
                      external=np.zeros(self.n))
 
     def local(self, u):
@@ -208,18 +209,18 @@ class SlipSolver:
         law = self.law if law is None else law
         g = self.internal_force(u, s)
         q = self.slip_force(u, s)
-        p = self._pressure(g, f)
+        pressure = self._pressure(g, f)
         ds = s - old.s
         kappa = old.kappa + np.abs(ds)
         mu = law.mu(kappa)
-        tau = mu * np.maximum(p, 0.0)
+        tau = mu * np.maximum(pressure, 0.0)
         drive = q - viscosity * ds
         trial = drive + self.c * ds
         slip = np.abs(trial) > tau
         sigma = np.sign(trial)
         phi = np.where(slip, drive - sigma * tau, self.c * ds)
         residual = np.concatenate(((g - f)[self.free], self.m * phi))
-        return residual, dict(g=g, q=q, p=p, ds=ds, kappa=kappa, mu=mu, slip=slip,
+        return residual, dict(g=g, q=q, pressure=pressure, ds=ds, kappa=kappa, mu=mu, slip=slip,
                               sigma=sigma, slope=law.slope(kappa))
 
     def _lower_blocks(self, e, pressure_rows, diagonal):
@@ -237,9 +238,9 @@ class SlipSolver:
         ``J_uu`` is constant, so ``J_uu^-1`` and ``J_uu^-1 J_us`` are computed once, and each
         iteration factors a matrix of the interface size only."""
         pressure_rows = None if self.pressure is not None else \
-            e["sigma"] * e["mu"] * self.outward * (e["p"] > 0.0)
+            e["sigma"] * e["mu"] * self.outward * (e["pressure"] > 0.0)
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
-        diagonal = self.m * (e["sigma"] * e["slope"] * np.maximum(e["p"], 0.0) * direction
+        diagonal = self.m * (e["sigma"] * e["slope"] * np.maximum(e["pressure"], 0.0) * direction
                              + viscosity)
         lower_u, A = self._lower_blocks(e, pressure_rows, diagonal)
         nf, slip = len(self.free), e["slip"]
@@ -256,9 +257,9 @@ class SlipSolver:
         # slip rows: m (dq - sigma dtau), stick rows: m c ds
         # tau = mu p, p = -outward (g - f)[normal] / m  =>  m dtau/du = -mu outward K[normal]
         pressure_rows = None if self.pressure is not None else \
-            e["sigma"] * e["mu"] * self.outward * (e["p"] > 0.0)
+            e["sigma"] * e["mu"] * self.outward * (e["pressure"] > 0.0)
         direction = np.where(e["ds"] != 0.0, np.sign(e["ds"]), e["sigma"])
-        dtau_ds = e["slope"] * np.maximum(e["p"], 0.0) * direction
+        dtau_ds = e["slope"] * np.maximum(e["pressure"], 0.0) * direction
         diagonal = self.m * (e["sigma"] * dtau_ds + viscosity)
         if self.dense:
             lower_u, lower_s = self._lower_blocks(e, pressure_rows, diagonal)
@@ -312,8 +313,9 @@ class SlipSolver:
         jumped = self._jump(old, fixed_values, f, attempt)
         if jumped is not None:
             return jumped
-        p = old.p if self.pressure is None else self.pressure
-        soft = float(np.max(np.abs(self.law.slope(np.zeros(1))))) * float(np.max(p, initial=0.0))
+        pressure = old.pressure if self.pressure is None else self.pressure
+        soft = float(np.max(np.abs(self.law.slope(np.zeros(1))))) \
+            * float(np.max(pressure, initial=0.0))
         start = viscosity = 4.0 * (float(np.max(self.c)) + soft)
         state, n = old, 0
         for n in range(1, max_substeps + 1):
@@ -359,9 +361,9 @@ class SlipSolver:
         onset = e["slip"] & (old.kappa < law.D_c)
         if not onset.any():
             return None
-        p = np.maximum(e["p"], 0.0)
+        pressure = np.maximum(e["pressure"], 0.0)
         stiffness = self.k_t + self.gamma * self.G.diagonal() / self.m
-        drop = (e["mu"] - law.mu_d) * p / stiffness
+        drop = (e["mu"] - law.mu_d) * pressure / stiffness
         jump = np.maximum(law.D_c - old.kappa, np.abs(e["ds"]) + drop)
         s = np.where(onset, old.s + e["sigma"] * 1.01 * jump, s)
         try:
@@ -369,7 +371,7 @@ class SlipSolver:
         except StepFailed:
             return None
         slip = e["slip"]
-        softening = self.m * law.slope(e["kappa"]) * np.maximum(e["p"], 0.0)
+        softening = self.m * law.slope(e["kappa"]) * np.maximum(e["pressure"], 0.0)
         E_ss = -self._slip_s[np.ix_(slip, slip)] + np.diag(softening[slip])
         J_us = self._J_us[:, slip]
         try:
@@ -473,7 +475,7 @@ class SlipSolver:
         external[self.keep[self.fixed]] += (e["g"] - f_local)[self.fixed]
         work = old.work + 0.5 * (old.external + external) @ (u_full - old.u)
         dissipation = old.dissipation + 0.5 * np.sum(self.m * (old.q + e["q"]) * (s - old.s))
-        return State(u=u_full, s=s, kappa=e["kappa"], q=e["q"], p=e["p"], external=external,
+        return State(u=u_full, s=s, kappa=e["kappa"], q=e["q"], pressure=e["pressure"], external=external,
                      work=work, dissipation=dissipation)
 
 
@@ -521,7 +523,7 @@ class _Control:
         slip_rows = self.dq
         if solver.pressure is None:
             # m tau = -mu outward (g - f)[normal]  =>  its derivative
-            loaded = e["p"] > 0.0
+            loaded = e["pressure"] > 0.0
             dmtau = -e["mu"] * solver.outward * self.dforce[solver.normal_dofs] * loaded
             slip_rows = slip_rows - e["sigma"] * dmtau
         slip_rows = np.where(e["slip"], slip_rows, 0.0)

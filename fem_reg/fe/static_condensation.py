@@ -8,6 +8,9 @@ eliminating ``u_C = K_CC^-1 (f_C - K_CR u_R)`` leaves the exact reduced system
 the Schur complement (Guyan 1965; exact for a static linear bulk). A problem whose
 nonlinearity lives on a boundary (contact, friction) then iterates on the boundary DOFs only:
 one factorization of ``K_CC`` per mesh, one back-substitution per load and per lifted state.
+
+Not to be confused with :func:`skfem.condense`, which removes Dirichlet DOFs (fem_reg uses it
+in :func:`fem_reg.fe.solve_constrained`).
 """
 
 import numpy as np
@@ -21,7 +24,7 @@ from .solvers import PIVOT_RATIO
 BLOCK = 256          # right-hand sides per back-substitution while forming S (memory bound)
 
 
-class Condensation:
+class StaticCondensation:
     """The Schur complement of ``K`` onto ``retained`` and the maps between the full and the
     reduced vectors.
 
