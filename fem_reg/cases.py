@@ -49,7 +49,7 @@ def solver_for(case):
     try:
         parameters(problem.Parameters, case.parameters, case.problem)
     except FemRegError as err:
-        raise type(err)(f"{case.source} [parameters]: {err}") from err
+        raise err.within(f"{case.source} [parameters]")
     return ProblemSolver(problem, **case.parameters)
 
 
@@ -111,7 +111,7 @@ def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
         try:
             result = solve(mesh, **options)
         except FemRegError as err:   # e.g. a boundary name the mesh does not have
-            raise type(err)(f"{case.source}: {err}") from err
+            raise err.within(case.source)
         # all outputs or none: written aside, then moved into place together
         with staged_outputs(out_dir, case.name) as stage:
             outputs = relocate(write_outputs(result, case, stage), stage, out_dir)

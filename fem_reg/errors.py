@@ -6,7 +6,30 @@ The command line prints any :class:`FemRegError` as one line and exits with stat
 
 
 class FemRegError(Exception):
-    """Base class of every error caused by user input (file, mesh, parameter, case key)."""
+    """Base class of every error caused by user input (file, mesh, parameter, case key).
+
+    :meth:`within` adds where it happened (a case file, a table) in front of the message and
+    returns the same exception, so a caller re-raises it with its type, attributes and
+    traceback intact:
+
+    >>> err = ParameterError("nu must be in (-1, 0.5), got 0.7")
+    >>> str(err.within("case.toml [parameters]"))
+    'case.toml [parameters]: nu must be in (-1, 0.5), got 0.7'
+    """
+
+    context: tuple[str, ...] = ()
+
+    def within(self, where):
+        """Prefix the message with ``where``; returns ``self``."""
+        self.context = (where, *self.context)
+        return self
+
+    def message(self):
+        """The message without the context."""
+        return super().__str__()
+
+    def __str__(self):
+        return ": ".join((*self.context, self.message()))
 
 
 class MeshFileError(FemRegError):
@@ -20,7 +43,7 @@ class MeshError(FemRegError):
 class UnknownNameError(FemRegError, KeyError):
     """A boundary, subdomain, geometry, field or problem name that does not exist."""
 
-    def __str__(self):  # KeyError would quote the message
+    def message(self):  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 
 import numpy as np
 import pytest
@@ -242,3 +243,21 @@ def test_every_registered_problem_implements_the_declared_interface():
     with pytest.raises(TypeError, match="lacks Parameters"):
         type("Broken", (Problem,), {"name": "broken", "QOI": ("x",),
                                     "solve": lambda self: None})
+
+
+def test_errors_are_re_raised_with_their_type_and_where(tmp_path):
+    """A problem's error is re-raised as itself (type, attributes, traceback) with the case
+    file in front of its message, not rebuilt as a new exception."""
+    from fem_reg.cases import run_case
+    from fem_reg.errors import UnknownNameError
+    case = case_from_dict({"problem": "tangential_mms", "mesh": {"geometry": "rectangle",
+                                                                 "h": 0.5},
+                           "parameters": {"boundary": "nowhere"}}, source="edge.toml")
+    with pytest.raises(UnknownNameError) as caught:
+        run_case(case, tmp_path)
+    err = caught.value
+    assert isinstance(err, KeyError)                      # UnknownNameError is a KeyError
+    assert err.context == ("edge.toml",) and "nowhere" in err.message()
+    assert str(err).startswith("edge.toml: ") and "'" not in str(err)[:11]
+    # the traceback still ends where the name was looked up
+    assert traceback.extract_tb(err.__traceback__)[-1].filename.endswith("names.py")

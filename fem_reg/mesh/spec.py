@@ -51,10 +51,6 @@ def _split(spec, source):
     return geometry, options, levels
 
 
-def _prefixed(source, err):
-    return type(err)(f"{source}: {err}")
-
-
 def mesh_from_spec(spec, base_dir=".", source="[mesh]"):
     """Build the mesh a ``[mesh]`` table describes."""
     geometry, options, levels = _split(spec, source)
@@ -65,7 +61,7 @@ def mesh_from_spec(spec, base_dir=".", source="[mesh]"):
         try:
             mesh = make_geometry(geometry, **options)
         except FemRegError as err:
-            raise _prefixed(source, err) from err
+            raise err.within(source)
     return refine(mesh, levels)
 
 
@@ -95,7 +91,7 @@ def sequence_from_spec(spec, levels, base_dir=".", refinement="remesh", ratio=2.
     except CaseError:
         raise
     except FemRegError as err:
-        raise _prefixed(source, err) from err
+        raise err.within(source)
 
 
 def estimate_spec(spec, levels=1, base_dir=".", refinement="remesh", ratio=2.0,
@@ -119,4 +115,4 @@ def estimate_spec(spec, levels=1, base_dir=".", refinement="remesh", ratio=2.0,
     except CaseError:
         raise
     except FemRegError as err:
-        raise _prefixed(source, err) from err
+        raise err.within(source)

@@ -534,7 +534,7 @@ class TopOpt(Problem):
                 self._save(checkpoint, state)
             raise
         if last is None:
-            raise ParameterError(f"the checkpoint is already at iteration {state.iteration} = "
+            raise CheckpointError(f"the checkpoint is already at iteration {state.iteration} = "
                                  f"max_iterations; raise max_iterations to continue")
         return self._result(state, last, time.perf_counter() - start)
 
