@@ -28,16 +28,17 @@ from ..errors import CheckpointError, ParameterError
 from ..problem import Problem
 from ..fe import (KINDS, Material, check_supports, dofs_rigid_body_modes, lagrange, load_form,
                   support_components)
+from ..fe.multigrid import BoxGrid, Multigrid
 from ..io import Result
 from ..mesh import boundary, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
 from .optimizers import MMA, oc_update
-from .stiffness import SimpStiffness, StiffnessSolver
+from .stiffness import METHODS, SimpStiffness, StiffnessSolver
 
 FILTERS = ("helmholtz", "density", "sensitivity", "none")
 OPTIMIZERS = ("oc", "mma")
 PASSIVE = ("solid", "void")
-SOLVERS = ("auto", "direct", "amg")
+SOLVERS = METHODS
 LOAD_KEYS = ("traction", "point_loads", "weight")
 CHECKPOINT_VERSION = 2     # 2: the last analysed design is kept (outputs can be rebuilt)
 
@@ -299,9 +300,19 @@ class TopOpt(Problem):
             self.filter = None
         modes, _ = dofs_rigid_body_modes(mesh, self.dofs)
         self.solver = StiffnessSolver(self.stiffness.nfree, p.solver,
-                                      near_null_space=modes[self.stiffness.free], dim=dim)
+                                      near_null_space=modes[self.stiffness.free], dim=dim,
+                                      multigrid=self._multigrid())
 
     # -- set-up -------------------------------------------------------------------------
+
+    def _multigrid(self):
+        """A function building the geometric multigrid, or ``None`` when the mesh is not a
+        grid of equal boxes that halves (or the displacement is not P1)."""
+        grid = BoxGrid.of(self.mesh) if self.parameters.order == 1 else None
+        if grid is None or grid.levels() == 0 or not self.stiffness.uniform:
+            return None
+        return lambda: Multigrid(grid, self.stiffness.ke[:, :, 0], self.dofs.nodal_dofs,
+                                 self.stiffness.free)
 
     def _fixed(self):
         p, mesh, nodal = self.parameters, self.mesh, self.dofs.nodal_dofs
@@ -390,7 +401,7 @@ class TopOpt(Problem):
         contrast = 1.0 - p.Emin / p.E
         scale = p.Emin / p.E + contrast * rho ** p.penalty
         K = self.stiffness.matrix(scale)
-        U = self.solver.solve(K, self.loads, U0)
+        U = self.solver.solve(K, self.loads, U0, scale)
         compliance = float(np.sum(self.weights * np.einsum("ij,ij->j", self.loads, U)))
         energy = np.zeros(self.mesh.nelements)
         for j, w in enumerate(self.weights):

@@ -1,0 +1,156 @@
+"""Geometric multigrid on grids of boxes: the grid is recognised, the interpolation is exact
+for linear fields, the cell-by-cell coarse operators equal the Galerkin products P^T A P, the
+V-cycle is a symmetric preconditioner, and multigrid-CG reproduces a direct solve in the
+topology optimization."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from fem_reg.errors import ParameterError
+from fem_reg.fe import Material, lagrange
+from fem_reg.fe.multigrid import BoxGrid, Multigrid, RowBlocks
+from fem_reg.mesh import cantilever_box, cook_membrane, mbb_beam
+from fem_reg.topopt import TopOpt
+from fem_reg.topopt.stiffness import SimpStiffness
+from skfem.assembly import Dofs
+
+
+def hex_box(n=4):
+    return cantilever_box(h=1.0 / n, length=2.0, width=1.0, height=1.0,
+                          cell_type="hexahedron", structured=True)
+
+
+def quad_beam(h=1.0):
+    return mbb_beam(h=h, load_width=h, support_width=h, cell_type="quad", structured=True)
+
+
+def setup(mesh, fixed_face="clamped"):
+    from fem_reg.mesh import boundary
+    dofs = Dofs(mesh, lagrange(mesh, 1, vector=True))
+    kind = "3d" if mesh.dim() == 3 else "plane_stress"
+    fixed = dofs.get_facet_dofs(boundary(mesh, fixed_face)).all()
+    stiffness = SimpStiffness(mesh, Material(1.0, 0.3, kind), fixed, dofs=dofs)
+    multigrid = Multigrid(BoxGrid.of(mesh), stiffness.ke[:, :, 0], dofs.nodal_dofs,
+                          stiffness.free, levels=2)
+    return dofs, stiffness, multigrid
+
+
+def smooth_scale(mesh):
+    centre = mesh.p[:, mesh.t].mean(axis=1)
+    return 1e-9 + (0.5 + 0.5 * np.sin(3 * centre[0]) * np.cos(2 * centre[-1])) ** 3
+
+
+def test_grids_are_recognised():
+    grid = BoxGrid.of(hex_box(4))
+    assert grid.shape == (8, 4, 4) and grid.levels() == 1
+    assert BoxGrid.of(quad_beam(1.0)).shape == (60, 20)
+    assert BoxGrid.of(quad_beam(1.0)).levels() == 2            # 60x20 -> 30x10 -> 15x5
+    assert BoxGrid.of(cantilever_box(h=0.5)) is None           # tetrahedra
+    assert BoxGrid.of(mbb_beam(h=3.0, cell_type="triangle")) is None   # triangles
+    # structured but not boxes (Cook's skewed quadrilaterals)
+    assert BoxGrid.of(cook_membrane(h=4.0, cell_type="quad", structured=True)) is None
+
+
+def test_interpolation_is_exact_for_linear_fields():
+    mesh = hex_box(8)
+    dofs, stiffness, multigrid = setup(mesh)
+    grid = multigrid.grid
+    # a linear displacement on the coarse nodes (x-fastest, node-major) ...
+    shape = np.array(grid.shape) // 2
+    axes = [np.linspace(mesh.p[d].min(), mesh.p[d].max(), shape[d] + 1) for d in range(3)]
+    X = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).transpose(2, 1, 0, 3).reshape(-1, 3)
+    A = np.array([[0.3, -1.0, 2.0], [1.5, 0.2, -0.7], [-0.4, 0.9, 1.1]])
+    coarse = (X @ A.T).reshape(-1)
+    fixed_coarse = np.isclose(X[:, 0], 0.0).repeat(3)
+    P = multigrid._prolongations[0]
+    fine = P @ coarse[~fixed_coarse]
+    # ... interpolates to the same linear field at the free fine DOFs (fixed coarse DOFs
+    # contribute nothing; on the clamped face the field is not zero, so compare away from it)
+    exact = (mesh.p.T @ A.T)[:, :, None]
+    u = np.zeros(dofs.nodal_dofs.size)
+    u[stiffness.free] = fine
+    inner = mesh.p[0] > 2.0 / grid.shape[0] + 1e-9
+    values = u[dofs.nodal_dofs].T
+    assert np.allclose(values[inner], exact[inner, :, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: hex_box(8), lambda: quad_beam(1.0)])
+def test_coarse_operators_are_galerkin_products(make):
+    mesh = make()
+    face = "clamped" if mesh.dim() == 3 else "symmetry"
+    _, stiffness, multigrid = setup(mesh, face)
+    scale = 1e-9 + np.random.default_rng(1).uniform(0.0, 1.0, mesh.nelements) ** 3
+    K = stiffness.matrix(scale)
+    multigrid.update(K, scale)
+    fine = K
+    for level in range(multigrid.nlevels):
+        P = multigrid._prolongations[level]
+        galerkin = (P.T @ fine @ P).toarray()
+        coarse = multigrid.operators[level + 1]
+        coarse = (coarse.matrix if isinstance(coarse, RowBlocks) else coarse).toarray()
+        assert np.abs(coarse - galerkin).max() <= 1e-13 * np.abs(galerkin).max()
+        fine = sp.csr_matrix(galerkin)
+
+
+def test_v_cycle_is_a_symmetric_preconditioner_and_cg_converges():
+    mesh = hex_box(8)
+    dofs, stiffness, multigrid = setup(mesh)
+    scale = smooth_scale(mesh)
+    K = stiffness.matrix(scale)
+    multigrid.update(K, scale)
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((2, K.shape[0]))
+    assert x @ multigrid.cycle(y) == pytest.approx(y @ multigrid.cycle(x), rel=1e-10)
+    assert x @ multigrid.cycle(x) > 0.0
+    f = rng.standard_normal(K.shape[0])
+    count = []
+    u, info = spla.cg(K, f, rtol=1e-10, M=multigrid.preconditioner(),
+                      callback=lambda _: count.append(1))
+    exact = spla.spsolve(K.tocsc(), f)
+    assert info == 0 and len(count) < 40
+    assert np.linalg.norm(u - exact) <= 1e-7 * np.linalg.norm(exact)
+
+
+def test_row_blocks_product_and_update():
+    A = sp.random(500, 500, density=0.05, format="csr", random_state=3) + sp.identity(500)
+    A = A.tocsr()
+    blocks = RowBlocks(A, blocks=3)
+    x = np.arange(500.0)
+    assert np.allclose(blocks @ x, A @ x)
+    B = sp.csr_matrix((2.0 * A.data, A.indices, A.indptr), shape=A.shape)
+    assert np.allclose(blocks.update(B) @ x, 2.0 * (A @ x))
+
+
+@pytest.mark.parametrize("make, extra", [
+    (lambda: hex_box(6), dict(supports={"clamped": "clamped"},
+                              point_loads=[{"at": [2.0, 0.5, 0.5], "force": [0, 0, -1.0]}])),
+    (lambda: quad_beam(1.0), dict(supports={"symmetry": "fixed_x"},
+                                  point_supports=[{"at": [60.0, 0.0], "fixed": "y"}],
+                                  point_loads=[{"at": [0.0, 20.0], "force": [0.0, -1.0]}]))])
+def test_topology_optimization_with_multigrid_matches_direct(make, extra):
+    """At the multigrid's CG tolerance the compliance and its sensitivities are those of a
+    direct solve: the optimizer sees the same numbers."""
+    mesh = make()
+    h = (mesh.p[0].max() - mesh.p[0].min()) / BoxGrid.of(mesh).shape[0]
+    options = dict(volume_fraction=0.3, filter="density", filter_radius=1.5 * h,
+                   history_every=0, max_iterations=8, **extra)
+    direct = TopOpt(mesh, solver="direct", **options)
+    x = direct.solve().cell_data["design"]
+    multigrid = TopOpt(mesh, solver="multigrid", **options)
+    assert multigrid.solver.method == "multigrid"
+    a, b = direct.evaluate(x), multigrid.evaluate(x)
+    assert b["compliance"] == pytest.approx(a["compliance"], rel=1e-8)
+    assert np.abs(b["dc"] - a["dc"]).max() <= 1e-4 * np.abs(a["dc"]).max()
+    # and whole runs agree
+    assert multigrid.solve().qoi["compliance"] == pytest.approx(
+        TopOpt(mesh, solver="direct", **options).solve().qoi["compliance"], rel=1e-6)
+
+
+def test_auto_picks_multigrid_on_grids_and_refuses_it_elsewhere():
+    options = dict(supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
+                   history_every=0)
+    assert TopOpt(hex_box(8), **options).solver.method == "multigrid"
+    with pytest.raises(ParameterError, match="multigrid.*structured mesh"):
+        TopOpt(cantilever_box(h=0.5), solver="multigrid", **options)
