@@ -2,7 +2,7 @@
 physics. Also runs a case (solve and write) and a case's refinement study."""
 
 import shutil
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 from .atomic import case_lock, check_writable, recover_staging, relocate, staged_outputs
@@ -69,8 +69,11 @@ def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=Non
     where = f"{case.source} [mesh]"
     estimates = estimate_spec(case.mesh, levels, case.base_dir, refinement, ratio, where)
     limit = max_dofs if max_dofs is not None else case.max_dofs
+    iterative = problem_class(case.problem, case.source).solved_iteratively(
+        case.parameters, case.mesh)
     for level, estimate in enumerate(estimates):
-        estimate = estimate.with_dofs(*_components(case, estimate.dim))
+        estimate = replace(estimate.with_dofs(*_components(case, estimate.dim)),
+                           iterative=iterative)
         estimates[level] = estimate
         if budget is not None and estimate.dofs > budget:
             break

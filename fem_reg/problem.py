@@ -52,6 +52,13 @@ class Problem(ABC):
         return list(cls.QOI)
 
     @classmethod
+    def solved_iteratively(cls, values: dict[str, Any], mesh: dict[str, Any]) -> bool:
+        """Whether the linear systems of a case with these parameters and this ``[mesh]``
+        table will be solved by a preconditioned iteration, not factorized (default: no).
+        The memory estimate made before meshing grows linearly with the unknowns then."""
+        return False
+
+    @classmethod
     def solve_options(cls, progress: Progress | None = None, checkpoint: Any = None,
                       resume: bool = False) -> dict[str, Any]:
         """The keyword arguments of ``solve()`` a run passes, by what the problem declares."""

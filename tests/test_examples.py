@@ -27,11 +27,12 @@ def test_every_case_file_loads_and_validates(path):
     assert len(estimates) == options["levels"] and estimates[0].cells > 0
 
 
-def smaller(path, mesh=None, **parameters):
+def smaller(path, mesh=None, output=None, **parameters):
     """The case file with a coarser mesh and fewer iterations, as the CLI would run it."""
     import tomllib
     data = tomllib.loads(path.read_text())
     data["mesh"].update(mesh or {})
+    data["output"].update(output or {})
     data["parameters"].update(parameters)
     return case_from_dict(data, source=str(path), base_dir=path.parent)
 
@@ -45,6 +46,29 @@ def test_mbb_case_file_runs(tmp_path):
     names = {Path(p).name for p in summary["outputs"]}
     assert {"mbb_beam.vtu", "mbb_beam.pvd", "mbb_beam_density.png",
             "mbb_beam_contour.vtp", "mbb_beam_convergence.csv"} <= names
+
+
+@pytest.mark.slow
+def test_3d_hexahedral_case_file_runs_resumes_and_writes_its_surface(tmp_path):
+    """examples/cantilever_3d.toml at h = 0.125 (24 x 8 x 8 hexahedra): multigrid-CG through
+    the Helmholtz filter, projection and MMA; stopped after 6 iterations and resumed from
+    the checkpoint to 12 it ends where an uninterrupted 12-iteration run ends; the STL
+    surface, the PVD history and the picture are written."""
+    early = {"threshold": 0.1,          # 6-12 iterations: the density is still below 0.5
+             "contour": {"field": "density", "value": 0.1, "format": "stl"}}
+    whole = run_case(smaller(EXAMPLES / "cantilever_3d.toml", {"h": 0.125}, early,
+                             max_iterations=12, checkpoint_every=3), tmp_path / "whole")
+    assert whole["meta"]["solver"] == "multigrid"
+    names = {Path(p).name for p in whole["outputs"]}
+    assert {"cantilever_3d.vtu", "cantilever_3d.pvd", "cantilever_3d_density.png",
+            "cantilever_3d_contour.stl"} <= names
+    half = tmp_path / "half"
+    run_case(smaller(EXAMPLES / "cantilever_3d.toml", {"h": 0.125}, early, max_iterations=6,
+                     checkpoint_every=3), half)
+    resumed = run_case(smaller(EXAMPLES / "cantilever_3d.toml", {"h": 0.125}, early,
+                               max_iterations=12, checkpoint_every=3), half, resume=True)
+    assert resumed["qoi"]["compliance"] == pytest.approx(whole["qoi"]["compliance"], rel=1e-6)
+    assert resumed["qoi"]["volume_fraction"] == pytest.approx(0.15, abs=0.01)
 
 
 def test_tangential_case_file_converges_at_its_theoretical_orders(tmp_path):

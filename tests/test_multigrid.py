@@ -154,3 +154,18 @@ def test_auto_picks_multigrid_on_grids_and_refuses_it_elsewhere():
     assert TopOpt(hex_box(8), **options).solver.method == "multigrid"
     with pytest.raises(ParameterError, match="multigrid.*structured mesh"):
         TopOpt(cantilever_box(h=0.5), solver="multigrid", **options)
+
+
+def test_memory_estimate_of_an_iterative_3d_run_grows_linearly():
+    """The 3D topology case on structured hexahedra is solved by multigrid-CG: its memory
+    estimate is linear in the unknowns (a factorization's is not), so its study fits."""
+    from fem_reg.resources import Estimate
+    one = Estimate(1e5, 1e5, 3, 3e5, iterative=True)
+    eight = Estimate(8e5, 8e5, 3, 2.4e6, iterative=True)
+    grow = (eight.memory - 250e6) / (one.memory - 250e6)
+    assert grow == pytest.approx(8.0)
+    assert Estimate(8e5, 8e5, 3, 2.4e6).memory > 2 * eight.memory
+    spec = {"geometry": "cantilever_box", "cell_type": "hexahedron", "structured": True}
+    assert TopOpt.solved_iteratively({}, spec)
+    assert not TopOpt.solved_iteratively({"solver": "direct"}, spec)
+    assert not TopOpt.solved_iteratively({}, {"geometry": "cantilever_box"})

@@ -96,7 +96,8 @@ class TopOptParameters:
     passive
         ``{subdomain: "solid" | "void"}``.
     solver
-        ``"auto"``, ``"direct"`` or ``"amg"`` (CG, warm-started).
+        ``"auto"``, ``"direct"``, ``"multigrid"`` or ``"amg"`` (the last two CG, warm-started;
+        see :class:`~fem_reg.topopt.stiffness.StiffnessSolver`).
     history_every
         Keep the densities of every n-th iteration for the PVD history (0: none).
     checkpoint_every
@@ -302,6 +303,15 @@ class TopOpt(Problem):
         self.solver = StiffnessSolver(self.stiffness.nfree, p.solver,
                                       near_null_space=modes[self.stiffness.free], dim=dim,
                                       multigrid=self._multigrid())
+
+    @classmethod
+    def solved_iteratively(cls, values, mesh):
+        """CG with AMG or multigrid: asked for, or chosen by ``auto`` on a structured mesh of
+        quadrilaterals or hexahedra (geometric multigrid) with P1 displacement."""
+        solver = values.get("solver", "auto")
+        return solver in ("multigrid", "amg") or (
+            solver == "auto" and values.get("order", 1) == 1 and bool(mesh.get("structured"))
+            and mesh.get("cell_type") in ("quad", "hexahedron"))
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -536,7 +546,7 @@ class TopOpt(Problem):
                     progress(it, p.max_iterations,
                              f"c {last['compliance']:.5g}  V {last['volume']:.3f}  "
                              f"change {change:.3f}" + (f"  beta {row[4]:g}" if p.projection
-                                                       else ""))
+                                                       else "") + f"  {self._solver_text()}")
                 if checkpoint and (it % p.checkpoint_every == 0 or converged
                                    or it == p.max_iterations):
                     self._save(checkpoint, state)
@@ -548,6 +558,11 @@ class TopOpt(Problem):
             raise CheckpointError(f"the checkpoint is already at iteration {state.iteration} = "
                                  f"max_iterations; raise max_iterations to continue")
         return self._result(state, last, time.perf_counter() - start)
+
+    def _solver_text(self):
+        """The solver for the progress line: ``direct``, ``multigrid-CG 11`` (iterations)."""
+        method = self.solver.method
+        return method if method == "direct" else f"{method}-CG {self.solver.iterations}"
 
     def _volume_excess(self, x, beta):
         """``x_active -> V(rho(x)) - V*``: the exact volume of the projected design, for OC's
