@@ -13,7 +13,7 @@ solve and any one-time analysis are left out of both.
     python benchmarks/topopt_3d.py [--n 20] [--iterations 11]
     python benchmarks/topopt_3d.py --only fem_reg|pymoto    (one code, for outside timing)
 
-pyMOTO is a benchmark-only dependency: ``pip install pymoto``.
+pyMOTO is a benchmark-only dependency: ``pip install ".[bench]"`` (or ``pip install pymoto``).
 """
 
 import argparse
