@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
+from .pattern import csr_pattern
 
 
 @dataclass(frozen=True)
@@ -244,13 +245,9 @@ class _Assembler:
         rows = np.repeat(cell_dofs, nb, axis=1).reshape(-1)
         cols = np.tile(cell_dofs, (1, nb)).reshape(-1)
         keep = np.flatnonzero((rows >= 0) & (cols >= 0))
-        keys = rows[keep] * n + cols[keep]
-        unique, position = np.unique(keys, return_inverse=True)
-        self.indices = (unique % n).astype(np.int32)
-        self.indptr = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum(np.bincount(unique // n, minlength=n), out=self.indptr[1:])
+        self.indices, self.indptr, position = csr_pattern(rows[keep], cols[keep], n)
         gather = sp.csr_matrix((np.ones(len(keep)), (position, keep)),
-                               shape=(len(unique), ncells * nb * nb))
+                               shape=(len(self.indices), ncells * nb * nb))
         self.gather = RowBlocks(gather) if len(keep) > PARALLEL_ROWS * 50 else gather
         self.n = n
 

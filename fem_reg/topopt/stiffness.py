@@ -23,6 +23,7 @@ from ..checks import one_of
 from ..errors import ParameterError, SolverError
 from ..resources import interruptible
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
+from ..fe.pattern import csr_pattern
 
 METHODS = ("auto", "direct", "multigrid", "amg")
 # CG's relative residual: with the multigrid at 1e-5 the compliance agrees with a direct solve
@@ -92,16 +93,11 @@ class SimpStiffness:
         cols = np.broadcast_to(local[None, :, :], (nb, nb, ncells)).reshape(-1)
         keep = (rows >= 0) & (cols >= 0)
         n = self.free.size
-        keys = rows[keep] * n + cols[keep]
+        indices, indptr, position = csr_pattern(rows[keep], cols[keep], n)
         del rows, cols
-        unique, position = np.unique(keys, return_inverse=True)
-        del keys
-        index_type = np.int32 if unique.size < 2 ** 31 else np.int64     # one type for both
-        indices = (unique % n).astype(index_type)
-        indptr = np.zeros(n + 1, dtype=index_type)
-        np.cumsum(np.bincount(unique // n, minlength=n), out=indptr[1:])
+        index_type = indices.dtype
         self._pattern = (indices, indptr, (n, n))
-        self.nnz = unique.size
+        self.nnz = len(indices)
         # K.data = B @ scale: one sparse product per iteration (B: CSR position x cell)
         cells = np.broadcast_to(np.arange(ncells, dtype=index_type), (nb, nb, ncells))
         values = np.broadcast_to(self.ke, (nb, nb, ncells)).reshape(-1)[keep]
