@@ -54,10 +54,12 @@ def solver_for(case):
 
 
 def _components(case, dim):
-    """Fields per node for the size estimate: a generous bound (a vector field and one
-    more: the rotation of a membrane, the slip of an interface), times the order's nodes."""
+    """Fields per node for the size estimate: a vector field and the problem's
+    :attr:`Problem.extra_fields` (the rotation of a membrane, the slip of an interface),
+    times the order's nodes."""
     order = case.parameters.get("order", 1)
-    return dim + 1, order if isinstance(order, int) and 1 <= order <= 4 else 1
+    extra = problem_class(case.problem, case.source).extra_fields
+    return dim + extra, order if isinstance(order, int) and 1 <= order <= 4 else 1
 
 
 def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=None,

@@ -38,6 +38,9 @@ class Problem(ABC):
     QOI: ClassVar[tuple[str, ...]]
     iterative: ClassVar[bool] = False
     reports_progress: ClassVar[bool] = False
+    #: fields per mesh node beyond the displacement's ``dim`` components, for the size
+    #: estimate made before meshing (default 1: a rotation, a slip, a scalar)
+    extra_fields: ClassVar[int] = 1
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

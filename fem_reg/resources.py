@@ -21,9 +21,11 @@ from .errors import ResourceError
 BASE_BYTES = 250e6
 BYTES_PER_CELL = 1.5e3
 BYTES_PER_DOF = {1: 1.0e3, 2: 2.5e3, 3: 16e3}
-# iterative solvers (multigrid-CG): 3D topology optimization on 98k hexahedra, 313k unknowns,
-# peaked at 3.2 GB (its set-up's temporaries dominate), about 10 kB per unknown
-BYTES_PER_DOF_ITERATIVE = {1: 1.0e3, 2: 2.5e3, 3: 12e3}
+# iterative solvers (multigrid-CG): 3D topology optimization peaked at 3.2 GB on 98k
+# hexahedra, 313k unknowns, density filter (10 kB per unknown), and at 12.2 GB on 192k
+# hexahedra, 610k unknowns, Helmholtz filter (20 kB per unknown; at 24k hexahedra 1.5 GB:
+# the growth is faster than linear, most likely the filter's 3D factorization)
+BYTES_PER_DOF_ITERATIVE = {1: 1.0e3, 2: 2.5e3, 3: 20e3}
 DOF_3D_REFERENCE = 2.3e4
 MEMORY_SHARE = 0.8            # of the memory available when the run starts
 

@@ -304,6 +304,8 @@ class TopOpt(Problem):
                                       near_null_space=modes[self.stiffness.free], dim=dim,
                                       multigrid=self._multigrid())
 
+    extra_fields = 0                  # the displacement only (the density is per cell)
+
     @classmethod
     def solved_iteratively(cls, values, mesh):
         """CG with AMG or multigrid: asked for, or chosen by ``auto`` on a structured mesh of
