@@ -267,7 +267,7 @@ class Multigrid:
         The fine grid.
     ke
         The element matrix in the mesh's local DOF order (node-major).
-    dim_dofs
+    nodal_dofs
         ``nodal_dofs`` of the fine discretization, shape ``(dim, nvertices)``.
     free
         The free fine DOFs (the fine operator's rows, in this order).

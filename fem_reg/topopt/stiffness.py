@@ -27,7 +27,7 @@ from ..fe.pattern import csr_pattern
 
 METHODS = ("auto", "direct", "multigrid", "amg")
 # CG's relative residual: with the multigrid at 1e-5 the compliance agrees with a direct solve
-# to 1e-11 and its sensitivities to 1.5e-6 (tests/test_topopt.py); AMG as before
+# to 1e-11 and its sensitivities to 1.5e-6 (tests/test_multigrid.py); AMG as before
 RTOL = {"direct": 0.0, "multigrid": 1e-5, "amg": 1e-8}
 
 # Unknowns up to which "auto" solves directly, by (direct solver, dimension). PARDISO's
