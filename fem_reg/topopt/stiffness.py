@@ -135,16 +135,16 @@ class StiffnessSolver:
     Parameters
     ----------
     method
-        ``"auto"`` (direct up to :data:`DIRECT_LIMIT_SIMP` unknowns, else geometric
-        multigrid where the mesh is a grid of equal boxes, else AMG), ``"direct"``,
-        ``"multigrid"`` (CG preconditioned by :class:`fem_reg.fe.multigrid.Multigrid`) or
-        ``"amg"``.
+        ``"auto"`` (geometric multigrid where the mesh is a grid of equal boxes, from
+        :data:`MULTIGRID_FROM` unknowns; else direct up to :data:`DIRECT_LIMIT_SIMP`
+        unknowns, else AMG), ``"direct"``, ``"multigrid"`` (CG preconditioned by
+        :class:`fem_reg.fe.multigrid.Multigrid`) or ``"amg"``.
     dim
         Space dimension (the direct solver's reach depends on it).
     near_null_space
         Rigid-body modes on the free unknowns (AMG's near null space).
     rtol
-        Relative residual of AMG-CG.
+        Relative residual of CG (default :data:`RTOL` of the method).
     multigrid
         A function returning the :class:`fem_reg.fe.multigrid.Multigrid` of the problem, or
         ``None`` when the mesh is not a grid of equal boxes that halves at least once.
