@@ -1,4 +1,4 @@
-"""Geometric multigrid for vector Q1 elasticity on structured grids of boxes.
+"""Geometric multigrid for Q1 fields (vector or scalar) on structured grids of boxes.
 
 A mesh of equal, axis-aligned quadrilaterals or hexahedra is an ``nx x ny (x nz)`` grid
 (:class:`BoxGrid`). Halving it while the cell counts stay even gives a hierarchy whose
@@ -105,7 +105,7 @@ def _interpolation_1d(n_coarse_cells):
     return sp.csr_matrix((values, (rows, cols)), shape=(2 * n + 1, n + 1))
 
 
-def _coarsen(shape, free, dim):
+def _coarsen(shape, free, dim, components):
     """One halving of a grid of ``shape`` cells whose node-major DOFs are ``free`` (bool):
     each coarse cell's children (fine grid cells), the interpolation from the coarse DOFs to
     all fine DOFs (free coarse columns only), which coarse DOFs are free (those whose node
@@ -119,15 +119,15 @@ def _coarsen(shape, free, dim):
     P = _interpolation_1d(coarse[0])
     for d in range(1, dim):
         P = sp.kron(_interpolation_1d(coarse[d]), P, format="csr")
-    P = sp.kron(P, sp.identity(dim), format="csr")
+    P = sp.kron(P, sp.identity(components), format="csr")
     nodes = np.unravel_index(np.arange(np.prod(coarse + 1)), tuple((coarse + 1)[::-1]))[::-1]
     coincident = _flat([2 * i for i in nodes], shape + 1)
-    coarse_free = free.reshape(-1, dim)[coincident].reshape(-1)
+    coarse_free = free.reshape(-1, components)[coincident].reshape(-1)
     numbering = np.full(coarse_free.size, -1, dtype=np.int64)
     numbering[coarse_free] = np.arange(coarse_free.sum())
     cell_nodes = _flat([ijk[d][:, None] + corners[None, :, d] for d in range(dim)], coarse + 1)
-    cell_dofs = numbering[(dim * cell_nodes[:, :, None] + np.arange(dim)).reshape(
-        len(parents), -1)]
+    cell_dofs = numbering[(components * cell_nodes[:, :, None] + np.arange(components))
+                          .reshape(len(parents), -1)]
     return children, P[:, coarse_free], coarse_free, cell_dofs
 
 
@@ -136,7 +136,7 @@ def _grid_corners(dim):
     return np.array([[(k >> d) & 1 for d in range(dim)] for k in range(2 ** dim)])
 
 
-def _child_maps(dim, child_corners):
+def _child_maps(dim, child_corners, components):
     """``Q[c]``: a child's local DOFs from its parent's, by (bi/tri)linear interpolation,
     for the ``2^dim`` children ``c`` (x fastest); ``child_corners`` orders the child's
     nodes. DOFs are node-major (``dim * node + component``)."""
@@ -146,7 +146,7 @@ def _child_maps(dim, child_corners):
         xi = (child[None, :] + child_corners) / 2.0                 # child nodes in parent
         weights = np.prod(np.where(parent[None, :, :] == 1, xi[:, None, :],
                                    1.0 - xi[:, None, :]), axis=-1)    # (child node, corner)
-        maps.append(np.kron(weights, np.eye(dim)))
+        maps.append(np.kron(weights, np.eye(components)))
     return np.array(maps)
 
 
@@ -268,7 +268,8 @@ class Multigrid:
     ke
         The element matrix in the mesh's local DOF order (node-major).
     nodal_dofs
-        ``nodal_dofs`` of the fine discretization, shape ``(dim, nvertices)``.
+        ``nodal_dofs`` of the fine discretization, shape ``(components, nvertices)``
+        (``dim`` for a displacement, 1 for a scalar).
     free
         The free fine DOFs (the fine operator's rows, in this order).
     levels
@@ -281,13 +282,14 @@ class Multigrid:
     def __init__(self, grid, ke, nodal_dofs, free, levels=None, smoothing=1, weight=0.6,
                  coarse_limit=3_000):
         self.grid, self.dim = grid, grid.dim
+        self.components = components = len(nodal_dofs)
         self.smoothing, self.weight = smoothing, weight
         dim = self.dim
         possible = grid.levels()
         if levels is None:
             levels = 0
             shape = np.array(grid.shape)
-            while levels < possible and dim * np.prod(shape + 1) > coarse_limit:
+            while levels < possible and components * np.prod(shape + 1) > coarse_limit:
                 shape //= 2
                 levels += 1
             levels = max(levels, min(possible, 1))
@@ -305,7 +307,7 @@ class Multigrid:
         fine_free[free] = True
         free_now, shape = fine_free[grid_dofs], np.array(grid.shape)
         for level in range(1, levels + 1):
-            children, P, coarse_free, cell_dofs = _coarsen(shape, free_now, dim)
+            children, P, coarse_free, cell_dofs = _coarsen(shape, free_now, dim, components)
             if level == 1:
                 # rows in the fine operator's order (its free DOFs), cells the mesh's
                 position = np.full(nodal_dofs.size, -1, dtype=np.int64)
@@ -317,7 +319,7 @@ class Multigrid:
                 P = P[free_now]
             self._children.append(children)
             self._maps.append(_child_maps(dim, grid.corners if level == 1
-                                          else _grid_corners(dim)))
+                                          else _grid_corners(dim), components))
             self._prolongations.append(P.tocsr())
             self._restrictions.append(P.T.tocsr())
             self._assemblers.append(_Assembler(cell_dofs, int(coarse_free.sum())))
@@ -345,7 +347,7 @@ class Multigrid:
     def update(self, K, scale):
         """Take the fine operator ``K`` (free DOFs) of cell scale ``scale`` and build the
         coarse operators and the coarsest factorization."""
-        side = 2 ** self.dim * self.dim
+        side = 2 ** self.dim * self.components
         scale = np.asarray(scale, dtype=np.float64)
         operators = [K.tocsr()]
         for level in range(self.nlevels):
