@@ -70,12 +70,12 @@ class HelmholtzFilter:
         volume = np.asarray(self.M.sum(axis=0)).ravel()                 # |cell|
         self.A = (self.M.T.multiply(1.0 / volume[:, None])).tocsr()
         self.volume = volume
-        grid = BoxGrid.of(mesh) if solver != "direct" else None
+        large = mesh.dim() == 3 and mesh.nvertices > ITERATIVE_FILTER_FROM
+        grid = BoxGrid.of(mesh) if solver == "multigrid" or (solver == "auto" and large) \
+            else None
         if solver == "multigrid" and (grid is None or grid.levels() == 0):
             raise ParameterError("a multigrid filter needs a grid of equal boxes that halves")
-        if grid is not None and grid.levels() > 0 and (
-                solver == "multigrid" or (mesh.dim() == 3
-                                          and mesh.nvertices > ITERATIVE_FILTER_FROM)):
+        if grid is not None and grid.levels() > 0:
             self._solve = _multigrid_solver(mesh, nodal, K, radius, grid)
         else:
             self._solve = interruptible(spla.factorized, K.tocsc(), size=K.shape[0])
