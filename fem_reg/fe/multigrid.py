@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from skfem import Basis
 
 from ..errors import SolverError
 from .pattern import csr_pattern
@@ -75,6 +76,14 @@ class BoxGrid:
             shape //= 2
             count += 1
         return count
+
+
+def first_cell_matrix(form, mesh, element):
+    """The matrix ``ke[i, j]`` of ``form`` on the mesh's first cell: the matrix of every
+    cell when the cells are translates of one (grids of equal boxes)."""
+    one = type(mesh)(mesh.p[:, mesh.t[:, 0]], np.arange(mesh.t.shape[0])[:, None])
+    basis = Basis(one, element)
+    return form.elemental(basis).data.reshape(basis.Nbfun, basis.Nbfun).T
 
 
 def _levels_of(x, tolerance):

@@ -27,7 +27,7 @@ from ..checks import number, positive
 from ..errors import ParameterError
 from ..resources import interruptible
 from ..fe import helmholtz, lagrange
-from ..fe.multigrid import BoxGrid, Multigrid
+from ..fe.multigrid import BoxGrid, Multigrid, first_cell_matrix
 
 CELL_CONSTANT = {MeshTri1: ElementTriP0, MeshQuad1: ElementQuad0, MeshTet1: ElementTetP0,
                  MeshHex1: ElementHex0}
@@ -95,10 +95,8 @@ class HelmholtzFilter:
 
 def _multigrid_solver(mesh, nodal, K, radius, grid):
     """``b -> K^-1 b`` by multigrid-CG; the cells are equal boxes, so one element matrix."""
-    one = type(mesh)(mesh.p[:, mesh.t[:, 0]], np.arange(mesh.t.shape[0])[:, None])
-    nb = mesh.t.shape[0]
-    ke = helmholtz(radius).elemental(Basis(one, nodal.elem)).data.reshape(nb, nb)
-    multigrid = Multigrid(grid, ke.T, nodal.nodal_dofs, np.arange(K.shape[0]))
+    ke = first_cell_matrix(helmholtz(radius), mesh, nodal.elem)
+    multigrid = Multigrid(grid, ke, nodal.nodal_dofs, np.arange(K.shape[0]))
     multigrid.update(K.tocsr(), np.ones(mesh.nelements))
     A, M = multigrid.operators[0], multigrid.preconditioner()
 

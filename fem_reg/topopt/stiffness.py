@@ -23,6 +23,7 @@ from ..checks import one_of
 from ..errors import ParameterError, SolverError
 from ..resources import interruptible
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
+from ..fe.multigrid import first_cell_matrix
 from ..fe.pattern import csr_pattern
 
 METHODS = ("auto", "direct", "multigrid", "amg")
@@ -75,11 +76,11 @@ class SimpStiffness:
         nb, ncells = self.dofs.shape
         form = elasticity_form(material)
         if _translates(mesh):
-            one = type(mesh)(mesh.p[:, mesh.t[:, 0]], np.arange(mesh.t.shape[0])[:, None])
-            ke = form.elemental(Basis(one, self.element)).data.reshape(nb, nb, 1)
+            ke = first_cell_matrix(form, mesh, self.element)[:, :, None]
         else:
-            ke = form.elemental(Basis(mesh, self.element)).data.reshape(nb, nb, ncells)
-        self.ke = np.ascontiguousarray(np.transpose(ke, (1, 0, 2)))   # ke[i, j, e]
+            ke = np.transpose(form.elemental(Basis(mesh, self.element)).data.reshape(
+                nb, nb, ncells), (1, 0, 2))
+        self.ke = np.ascontiguousarray(ke)                          # ke[i, j, e]
         self.uniform = ke.shape[2] == 1
 
         fixed = np.unique(np.asarray(fixed, dtype=np.int64))
