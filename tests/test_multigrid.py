@@ -10,9 +10,10 @@ import scipy.sparse.linalg as spla
 
 from fem_reg.errors import ParameterError
 from fem_reg.fe import Material, lagrange
-from fem_reg.fe.multigrid import BoxGrid, Multigrid, RowBlocks
+from fem_reg.fe.multigrid import BoxGrid, GridOperator, Multigrid, RowBlocks
 from fem_reg.mesh import cantilever_box, cook_membrane, mbb_beam
 from fem_reg.topopt import TopOpt
+from fem_reg.topopt import stiffness as stiffness_module
 from fem_reg.topopt.stiffness import SimpStiffness
 from skfem.assembly import Dofs
 
@@ -113,6 +114,36 @@ def test_v_cycle_is_a_symmetric_preconditioner_and_cg_converges():
     assert np.linalg.norm(u - exact) <= 1e-7 * np.linalg.norm(exact)
 
 
+@pytest.mark.parametrize("mesh, fixed_face", [(hex_box(4), "clamped"),
+                                              (quad_beam(1.0), "symmetry")])
+def test_matrix_free_operator_is_the_assembled_stiffness(mesh, fixed_face):
+    """The matrix-free product and diagonal equal the assembled SIMP stiffness's on the free
+    DOFs (cells in slabs of one z-plane or of the whole grid)."""
+    dofs, stiffness, _ = setup(mesh, fixed_face)
+    scale = smooth_scale(mesh)
+    K = stiffness.matrix(scale)
+    x = np.random.default_rng(4).standard_normal(K.shape[0])
+    for slabs in (1, BoxGrid.of(mesh).shape[-1]):
+        operator = GridOperator(BoxGrid.of(mesh), stiffness.ke[:, :, 0], dofs.nodal_dofs,
+                                stiffness.free, slabs=slabs).update(scale)
+        assert operator.shape == K.shape
+        assert np.abs(operator @ x - K @ x).max() <= 1e-13 * np.abs(K @ x).max()
+        assert np.allclose(operator.diagonal(), K.diagonal(), rtol=1e-14, atol=0.0)
+
+
+def test_matrix_free_v_cycle_is_the_assembled_one():
+    mesh = hex_box(8)
+    dofs, stiffness, assembled = setup(mesh)
+    free = Multigrid(BoxGrid.of(mesh), stiffness.ke[:, :, 0], dofs.nodal_dofs, stiffness.free,
+                     levels=2, matrix_free=True)
+    scale = smooth_scale(mesh)
+    assembled.update(stiffness.matrix(scale), scale)
+    free.update(None, scale)
+    r = np.random.default_rng(5).standard_normal(len(stiffness.free))
+    expected = assembled.cycle(r)
+    assert np.linalg.norm(free.cycle(r) - expected) <= 1e-12 * np.linalg.norm(expected)
+
+
 def test_row_blocks_product_and_update():
     A = sp.random(500, 500, density=0.05, format="csr", random_state=3) + sp.identity(500)
     A = A.tocsr()
@@ -129,9 +160,12 @@ def test_row_blocks_product_and_update():
     (lambda: quad_beam(1.0), dict(supports={"symmetry": "fixed_x"},
                                   point_supports=[{"at": [60.0, 0.0], "fixed": "y"}],
                                   point_loads=[{"at": [0.0, 20.0], "force": [0.0, -1.0]}]))])
-def test_topology_optimization_with_multigrid_matches_direct(make, extra):
+@pytest.mark.parametrize("matrix_free_from", [0, 10 ** 9])
+def test_topology_optimization_with_multigrid_matches_direct(make, extra, matrix_free_from,
+                                                             monkeypatch):
     """At the multigrid's CG tolerance the compliance and its sensitivities are those of a
-    direct solve: the optimizer sees the same numbers."""
+    direct solve: the optimizer sees the same numbers (matrix-free fine operator or not)."""
+    monkeypatch.setattr(stiffness_module, "MATRIX_FREE_FROM", matrix_free_from)
     mesh = make()
     h = (mesh.p[0].max() - mesh.p[0].min()) / BoxGrid.of(mesh).shape[0]
     options = dict(volume_fraction=0.3, filter="density", filter_radius=1.5 * h,
@@ -140,12 +174,15 @@ def test_topology_optimization_with_multigrid_matches_direct(make, extra):
     x = direct.solve().cell_data["design"]
     multigrid = TopOpt(mesh, solver="multigrid", **options)
     assert multigrid.solver.method == "multigrid"
+    assert multigrid.solver.matrix_free == (matrix_free_from == 0)
     a, b = direct.evaluate(x), multigrid.evaluate(x)
     assert b["compliance"] == pytest.approx(a["compliance"], rel=1e-8)
     assert np.abs(b["dc"] - a["dc"]).max() <= 1e-4 * np.abs(a["dc"]).max()
     # and whole runs agree
     assert multigrid.solve().qoi["compliance"] == pytest.approx(
         TopOpt(mesh, solver="direct", **options).solve().qoi["compliance"], rel=1e-6)
+    # matrix-free: the stiffness was never assembled (no CSR pattern held)
+    assert (multigrid.stiffness._assembly is None) == multigrid.solver.matrix_free
 
 
 def test_auto_picks_multigrid_on_grids_and_refuses_it_elsewhere():

@@ -323,8 +323,8 @@ class TopOpt(Problem):
         grid = BoxGrid.of(self.mesh) if self.parameters.order == 1 else None
         if grid is None or grid.levels() == 0 or not self.stiffness.uniform:
             return None
-        return lambda: Multigrid(grid, self.stiffness.ke[:, :, 0], self.dofs.nodal_dofs,
-                                 self.stiffness.free)
+        return lambda **options: Multigrid(grid, self.stiffness.ke[:, :, 0],
+                                           self.dofs.nodal_dofs, self.stiffness.free, **options)
 
     def _fixed(self):
         p, mesh, nodal = self.parameters, self.mesh, self.dofs.nodal_dofs
@@ -412,7 +412,7 @@ class TopOpt(Problem):
         rho_f, rho, slope = self.densities(x, beta)
         contrast = 1.0 - p.Emin / p.E
         scale = p.Emin / p.E + contrast * rho ** p.penalty
-        K = self.stiffness.matrix(scale)
+        K = None if self.solver.matrix_free else self.stiffness.matrix(scale)
         U = self.solver.solve(K, self.loads, U0, scale)
         compliance = float(np.sum(self.weights * np.einsum("ij,ij->j", self.loads, U)))
         energy = np.zeros(self.mesh.nelements)

@@ -42,6 +42,13 @@ DIRECT_LIMIT_SIMP = {("pardiso", 2): 3_000_000, ("pardiso", 3): 100_000,
 # unknowns (docs/topopt.md, "Solvers": 2D 15k unknowns 0.03 s vs SuperLU 0.10 s per
 # iteration; 3D 5.8k 0.024 s vs SuperLU 0.23 s and AMG 0.11 s)
 MULTIGRID_FROM = 2_000
+# Unknowns from which the multigrid's fine operator is matrix-free (no assembled stiffness;
+# fem_reg.fe.multigrid.GridOperator). Measured per iteration (first iteration, which builds
+# the CSR pattern, in brackets), CSR against matrix-free: MBB 150x50 (15k unknowns) 0.033
+# (0.10) s against 0.038 (0.045) s; 300x100 0.120 (0.34) against 0.097 (0.086); 3D 60x20x20
+# (79k) 0.24 (3.2) against 0.18 (0.19), peak memory 0.85 against 0.33 GB; 96x32x32 (314k)
+# 1.29 (21.5) against 0.82 (0.54), 3.2 against 0.85 GB.
+MATRIX_FREE_FROM = 30_000
 
 
 def _translates(mesh):
@@ -87,6 +94,12 @@ class SimpStiffness:
         self.free = np.setdiff1d(np.arange(self.ndofs), fixed)
         if self.free.size == 0:
             raise ParameterError("every unknown is fixed: nothing to optimize")
+        self._assembly = None        # built on the first matrix(): a matrix-free solve needs none
+
+    def _build_assembly(self):
+        """The CSR pattern of ``K`` on the free unknowns and the map ``B`` (CSR position x
+        cell) with ``K.data = B @ scale``: one sparse product per iteration."""
+        nb, ncells = self.dofs.shape
         reduced = np.full(self.ndofs, -1, dtype=np.int64)
         reduced[self.free] = np.arange(self.free.size)
         local = reduced[self.dofs]                                  # (nb, ncells)
@@ -96,14 +109,11 @@ class SimpStiffness:
         n = self.free.size
         indices, indptr, position = csr_pattern(rows[keep], cols[keep], n)
         del rows, cols
-        index_type = indices.dtype
-        self._pattern = (indices, indptr, (n, n))
-        self.nnz = len(indices)
-        # K.data = B @ scale: one sparse product per iteration (B: CSR position x cell)
-        cells = np.broadcast_to(np.arange(ncells, dtype=index_type), (nb, nb, ncells))
+        cells = np.broadcast_to(np.arange(ncells, dtype=indices.dtype), (nb, nb, ncells))
         values = np.broadcast_to(self.ke, (nb, nb, ncells)).reshape(-1)[keep]
-        self._B = sp.csr_matrix((values, (position, cells.reshape(-1)[keep])),
-                                shape=(self.nnz, ncells))
+        B = sp.csr_matrix((values, (position, cells.reshape(-1)[keep])),
+                          shape=(len(indices), ncells))
+        return indices, indptr, (n, n), B
 
     @property
     def nfree(self):
@@ -111,8 +121,10 @@ class SimpStiffness:
 
     def matrix(self, scale):
         """``sum_e scale_e K_e`` on the free unknowns (CSR)."""
-        data = self._B @ np.asarray(scale, dtype=np.float64)
-        indices, indptr, shape = self._pattern
+        if self._assembly is None:
+            self._assembly = self._build_assembly()
+        indices, indptr, shape, B = self._assembly
+        data = B @ np.asarray(scale, dtype=np.float64)
         return sp.csr_matrix((data, indices, indptr), shape=shape)
 
     def expand(self, u_free):
@@ -152,7 +164,7 @@ class StiffnessSolver:
     """
 
     def __init__(self, n, method="auto", near_null_space=None, rtol=None, maxiter=1000, dim=2,
-                 multigrid=None):
+                 multigrid=None, matrix_free=None):
         one_of("solver", method, METHODS)
         limit = DIRECT_LIMIT_SIMP["pardiso" if has_pardiso() else "superlu", dim]
         if method == "multigrid" and multigrid is None:
@@ -163,7 +175,9 @@ class StiffnessSolver:
             method = "multigrid" if multigrid and n >= MULTIGRID_FROM else \
                 "direct" if n <= limit else "amg"
         self.method = method
-        self.multigrid = multigrid() if method == "multigrid" else None
+        if matrix_free is None:
+            matrix_free = n >= MATRIX_FREE_FROM
+        self.multigrid = multigrid(matrix_free=matrix_free) if method == "multigrid" else None
         self.B = near_null_space
         if rtol is None:
             rtol = RTOL[method]
@@ -172,6 +186,12 @@ class StiffnessSolver:
         self.hierarchy = None
         self._spd = None
         self.iterations = 0                 # CG iterations of the last solve (all loads)
+
+    @property
+    def matrix_free(self):
+        """Whether :meth:`solve` takes no matrix (``K = None``): the multigrid's fine
+        operator is a :class:`fem_reg.fe.multigrid.GridOperator`."""
+        return self.multigrid is not None and self.multigrid.matrix_free
 
     def _pardiso(self, K, F):
         """PARDISO's symmetric positive definite solver on the upper triangle, with the
