@@ -4,6 +4,7 @@ the seconds per iteration (mean over the iterations after the first, which inclu
 solver's one-time analysis) and the solver used.
 
     python benchmarks/topopt_large.py [--which 2d 3d] [--iterations 6] [--solver auto]
+        [--h3d 0.045] [--filter3d helmholtz|density]
 """
 
 import argparse
@@ -39,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--solver", default="auto")
     parser.add_argument("--nx", type=int, default=1732, help="2D: elements along the beam")
     parser.add_argument("--h3d", type=float, default=0.045, help="3D: element size")
+    parser.add_argument("--filter3d", default="helmholtz", choices=["helmholtz", "density"],
+                        help="3D: the filter (density: the cone filter of radius 0.15)")
     args = parser.parse_args(argv)
     print("| case | cells | unknowns | set-up s | first it. s | s / it. | solver | CG its | "
           "compliance | peak RSS GB |")
@@ -58,7 +61,7 @@ def main(argv=None):
     if "3d" in args.which:
         start = time.perf_counter()
         mesh = cantilever_box(h=args.h3d, length=2.0, width=1.0, height=1.0)
-        problem = TopOpt(mesh, volume_fraction=0.2, filter="helmholtz", filter_radius=0.15,
+        problem = TopOpt(mesh, volume_fraction=0.2, filter=args.filter3d, filter_radius=0.15,
                          optimizer="mma", supports={"clamped": "clamped"},
                          traction={"tip": [0.0, 0.0, -1.0]},
                          max_iterations=args.iterations, history_every=0,

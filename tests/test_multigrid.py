@@ -193,6 +193,22 @@ def test_auto_picks_multigrid_on_grids_and_refuses_it_elsewhere():
         TopOpt(cantilever_box(h=0.5), solver="multigrid", **options)
 
 
+def test_grids_that_do_not_coarsen_enough_get_no_multigrid(monkeypatch):
+    """A grid whose coarsest level stays large (200x100x50 halves once) would leave a huge
+    sparse LU: auto does not pick the multigrid and asking for it is refused."""
+    from fem_reg.topopt import problem as problem_module
+    grid = BoxGrid.of(hex_box(4))                               # 8x4x4 -> 4x2x2
+    assert grid.coarsest_nodes() == 5 * 3 * 3
+    assert BoxGrid(shape=(200, 100, 50), vertices=None, cells=None,
+                   corners=None).coarsest_nodes() == 101 * 51 * 26
+    monkeypatch.setattr(problem_module, "COARSEST_NODES_LIMIT", 44)
+    options = dict(supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
+                   history_every=0)
+    assert TopOpt(hex_box(4), **options).solver.method != "multigrid"
+    with pytest.raises(ParameterError, match="not 200x100x50"):
+        TopOpt(hex_box(4), solver="multigrid", **options)
+
+
 def test_memory_estimate_of_an_iterative_3d_run_grows_linearly():
     """The 3D topology case on structured hexahedra is solved by multigrid-CG: its memory
     estimate is linear in the unknowns (a factorization's is not), so its study fits."""

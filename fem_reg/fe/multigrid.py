@@ -78,6 +78,16 @@ class BoxGrid:
         return count
 
 
+    def coarsest_nodes(self, smallest=2):
+        """Nodes of the coarsest grid of the full hierarchy (:meth:`levels` halvings)."""
+        return int(np.prod(np.array(self.shape) // 2 ** self.levels(smallest) + 1))
+
+
+# Nodes of the coarsest grid above which a multigrid is not offered: its sparse LU would
+# dominate (a 200x100x50 grid halves once, leaving 134,000 nodes)
+COARSEST_NODES_LIMIT = 10_000
+
+
 def first_cell_matrix(form, mesh, element):
     """The matrix ``ke[i, j]`` of ``form`` on the mesh's first cell: the matrix of every
     cell when the cells are translates of one (grids of equal boxes)."""

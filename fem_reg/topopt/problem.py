@@ -28,7 +28,7 @@ from ..errors import CheckpointError, ParameterError
 from ..problem import Problem
 from ..fe import (KINDS, Material, check_supports, dofs_rigid_body_modes, lagrange, load_form,
                   support_components)
-from ..fe.multigrid import BoxGrid, Multigrid
+from ..fe.multigrid import COARSEST_NODES_LIMIT, BoxGrid, Multigrid
 from ..io import Result
 from ..mesh import boundary, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
@@ -321,7 +321,8 @@ class TopOpt(Problem):
         """A function building the geometric multigrid, or ``None`` when the mesh is not a
         grid of equal boxes that halves (or the displacement is not P1)."""
         grid = BoxGrid.of(self.mesh) if self.parameters.order == 1 else None
-        if grid is None or grid.levels() == 0 or not self.stiffness.uniform:
+        if grid is None or grid.levels() == 0 or not self.stiffness.uniform or \
+                grid.coarsest_nodes() > COARSEST_NODES_LIMIT:
             return None
         return lambda **options: Multigrid(grid, self.stiffness.ke[:, :, 0],
                                            self.dofs.nodal_dofs, self.stiffness.free, **options)

@@ -169,8 +169,9 @@ class StiffnessSolver:
         limit = DIRECT_LIMIT_SIMP["pardiso" if has_pardiso() else "superlu", dim]
         if method == "multigrid" and multigrid is None:
             raise ParameterError("solver = \"multigrid\" needs a structured mesh of equal "
-                                 "quadrilaterals or hexahedra whose cell counts are even "
-                                 "(fem-reg mesh make ... --structured), P1 displacement")
+                                 "quadrilaterals or hexahedra whose cell counts halve down "
+                                 "to a coarse grid (e.g. 216x72x72, not 200x100x50; "
+                                 "fem-reg mesh make ... --structured), P1 displacement")
         if method == "auto":
             method = "multigrid" if multigrid and n >= MULTIGRID_FROM else \
                 "direct" if n <= limit else "amg"
