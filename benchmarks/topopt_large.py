@@ -4,7 +4,7 @@ the seconds per iteration (mean over the iterations after the first, which inclu
 solver's one-time analysis) and the solver used.
 
     python benchmarks/topopt_large.py [--which 2d 3d] [--iterations 6] [--solver auto]
-        [--h3d 0.045] [--filter3d helmholtz|density]
+        [--h3d 0.045] [--refine3d 0] [--filter3d helmholtz|density] [--radius3d 0.15]
 """
 
 import argparse
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from fem_reg.mesh import cantilever_box, mbb_beam
+from fem_reg.mesh import cantilever_box, mbb_beam, refine
 from fem_reg.topopt import TopOpt
 
 
@@ -41,7 +41,11 @@ def main(argv=None):
     parser.add_argument("--nx", type=int, default=1732, help="2D: elements along the beam")
     parser.add_argument("--h3d", type=float, default=0.045, help="3D: element size")
     parser.add_argument("--filter3d", default="helmholtz", choices=["helmholtz", "density"],
-                        help="3D: the filter (density: the cone filter of radius 0.15)")
+                        help="3D: the filter")
+    parser.add_argument("--radius3d", type=float, default=0.15, help="3D: filter radius")
+    parser.add_argument("--refine3d", type=int, default=0,
+                        help="3D: uniform refinements of the mesh of size --h3d (the "
+                             "hierarchy then serves a geometric multigrid)")
     args = parser.parse_args(argv)
     print("| case | cells | unknowns | set-up s | first it. s | s / it. | solver | CG its | "
           "compliance | peak RSS GB |")
@@ -60,8 +64,10 @@ def main(argv=None):
         report("2D MBB, Q4", mesh, problem, time.perf_counter() - start)
     if "3d" in args.which:
         start = time.perf_counter()
-        mesh = cantilever_box(h=args.h3d, length=2.0, width=1.0, height=1.0)
-        problem = TopOpt(mesh, volume_fraction=0.2, filter=args.filter3d, filter_radius=0.15,
+        mesh = refine(cantilever_box(h=args.h3d, length=2.0, width=1.0, height=1.0),
+                      args.refine3d)
+        problem = TopOpt(mesh, volume_fraction=0.2, filter=args.filter3d,
+                         filter_radius=args.radius3d,
                          optimizer="mma", supports={"clamped": "clamped"},
                          traction={"tip": [0.0, 0.0, -1.0]},
                          max_iterations=args.iterations, history_every=0,

@@ -101,6 +101,12 @@ def test_v_cycle_is_a_symmetric_preconditioner_and_cg_converges():
     scale = smooth_scale(mesh)
     K = stiffness.matrix(scale)
     multigrid.update(K, scale)
+    assert_symmetric_preconditioner(multigrid, K, max_iterations=40)
+
+
+def assert_symmetric_preconditioner(multigrid, K, max_iterations):
+    """The V-cycle is symmetric positive definite, and CG with it reaches the direct
+    solution in fewer than ``max_iterations``."""
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal((2, K.shape[0]))
     assert x @ multigrid.cycle(y) == pytest.approx(y @ multigrid.cycle(x), rel=1e-10)
@@ -110,7 +116,7 @@ def test_v_cycle_is_a_symmetric_preconditioner_and_cg_converges():
     u, info = spla.cg(K, f, rtol=1e-10, M=multigrid.preconditioner(),
                       callback=lambda _: count.append(1))
     exact = spla.spsolve(K.tocsc(), f)
-    assert info == 0 and len(count) < 40
+    assert info == 0 and len(count) < max_iterations
     assert np.linalg.norm(u - exact) <= 1e-7 * np.linalg.norm(exact)
 
 
@@ -222,3 +228,69 @@ def test_memory_estimate_of_an_iterative_3d_run_grows_linearly():
     assert TopOpt.solved_iteratively({}, spec)
     assert not TopOpt.solved_iteratively({"solver": "direct"}, spec)
     assert not TopOpt.solved_iteratively({}, {"geometry": "cantilever_box"})
+
+
+# -- unstructured meshes made by uniform refinement --------------------------------------
+
+def refined_meshes():
+    from fem_reg.mesh import refine
+    return [refine(cantilever_box(h=0.5, length=2.0), 2),                    # tetrahedra
+            refine(mbb_beam(h=6.0, cell_type="triangle"), 2),
+            refine(cook_membrane(h=8.0, cell_type="quad"), 2),
+            refine(hex_box(2), 1)]
+
+
+@pytest.mark.parametrize("mesh", refined_meshes(), ids=["tet", "tri", "quad", "hex"])
+def test_refinement_hierarchy_interpolates_linear_fields_exactly(mesh):
+    from fem_reg.fe.multigrid import nested_interpolation
+    from fem_reg.mesh import coarser_meshes
+    chain = list(coarser_meshes(mesh)) + [mesh]
+    assert len(chain) >= 2
+    for coarse, fine in zip(chain[:-1], chain[1:]):
+        assert fine.nelements == 2 ** mesh.dim() * coarse.nelements
+        P = nested_interpolation(coarse, fine)
+        field = lambda p: 1.0 + 2.0 * p[0] - 3.0 * p[1] + 0.5 * p[-1]    # noqa: E731
+        assert np.abs(P @ field(coarse.p) - field(fine.p)).max() <= 1e-12 * 100
+        assert np.allclose(P.sum(axis=1), 1.0)                 # a partition of unity
+
+
+def test_nested_interpolation_refuses_meshes_that_are_not_refinements():
+    from fem_reg.fe.multigrid import nested_interpolation
+    with pytest.raises(ParameterError, match="not a refinement"):
+        nested_interpolation(cantilever_box(h=0.5), cantilever_box(h=0.4))
+
+
+def test_nested_multigrid_is_symmetric_and_cg_converges():
+    from fem_reg.fe.multigrid import NestedMultigrid
+    from fem_reg.mesh import coarser_meshes
+    mesh = refined_meshes()[0]
+    dofs, stiffness = setup_any(mesh)
+    scale = smooth_scale(mesh)
+    K = stiffness.matrix(scale)
+    multigrid = NestedMultigrid(list(coarser_meshes(mesh)) + [mesh], dofs.nodal_dofs,
+                                stiffness.free)
+    multigrid.update(K)
+    assert_symmetric_preconditioner(multigrid, K, max_iterations=60)
+
+
+def setup_any(mesh):
+    from fem_reg.mesh import boundary
+    dofs = Dofs(mesh, lagrange(mesh, 1, vector=True))
+    fixed = dofs.get_facet_dofs(boundary(mesh, "clamped")).all()
+    return dofs, SimpStiffness(mesh, Material(1.0, 0.3, "3d"), fixed, dofs=dofs)
+
+
+def test_topology_optimization_on_a_refined_tetrahedral_mesh_with_multigrid():
+    """solver = "multigrid" on a mesh made by uniform refinement uses its hierarchy, and
+    the run matches a direct solve's; ``auto`` picks it."""
+    from fem_reg.mesh import refine
+    mesh = refine(cantilever_box(h=0.5, length=2.0), 2)
+    options = dict(volume_fraction=0.3, filter="density", filter_radius=0.3,
+                   supports={"clamped": "clamped"}, traction={"tip": [0.0, 0.0, -1.0]},
+                   history_every=0, max_iterations=4)
+    nested = TopOpt(mesh, solver="multigrid", **options)
+    assert type(nested.solver.multigrid).__name__ == "NestedMultigrid"
+    direct = TopOpt(mesh, solver="direct", **options)
+    assert nested.solve().qoi["compliance"] == pytest.approx(
+        direct.solve().qoi["compliance"], rel=1e-6)
+    assert TopOpt(mesh, **options).solver.method == "multigrid"

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.spatial import cKDTree
 from skfem import Basis
 
-from ..errors import SolverError
+from ..errors import ParameterError, SolverError
 from .pattern import csr_pattern
 
 
@@ -362,7 +363,45 @@ class _Assembler:
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
 
 
-class Multigrid:
+class _VCycle:
+    """A symmetric V-cycle over ``operators`` (fine first) with damped Jacobi smoothing
+    (``_diagonals``: weight / diagonal), the ``_prolongations`` / ``_restrictions`` between
+    levels and a sparse LU of the coarsest operator (``_coarse``)."""
+
+    nlevels: int
+    smoothing: int
+    operators: list
+    _diagonals: list
+    _prolongations: list
+    _restrictions: list
+
+    def _factorize(self, coarsest):
+        try:
+            self._coarse = spla.splu(coarsest.tocsc(), permc_spec="MMD_AT_PLUS_A",
+                                     diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        except RuntimeError as err:
+            raise SolverError(f"multigrid: the coarsest operator is singular ({err}); are "
+                              f"the supports enough to prevent rigid motion?") from err
+
+    def cycle(self, r, level=0):
+        """One symmetric V-cycle on ``A x = r`` from ``x = 0``."""
+        if level == self.nlevels:
+            return self._coarse.solve(r)
+        A, D, P = self.operators[level], self._diagonals[level], self._prolongations[level]
+        x = D * r
+        for _ in range(self.smoothing - 1):
+            x += D * (r - A @ x)
+        x += P @ self.cycle(self._restrictions[level] @ (r - A @ x), level + 1)
+        for _ in range(self.smoothing):
+            x += D * (r - A @ x)
+        return x
+
+    def preconditioner(self):
+        n = self.operators[0].shape[0]
+        return spla.LinearOperator((n, n), matvec=self.cycle, dtype=np.float64)
+
+
+class Multigrid(_VCycle):
     """V-cycle preconditioner on a :class:`BoxGrid` hierarchy for a sequence of stiffnesses
     ``K(s) = sum_e s_e K_e`` with one element matrix ``ke`` (equal boxes).
 
@@ -474,33 +513,103 @@ class Multigrid:
             operators.append(self._assemblers[level].matrix(cells))
         self._diagonals = [self.weight / (A.diagonal() if isinstance(A, GridOperator)
                                           else self._diagonal(A)) for A in operators[:-1]]
-        coarsest = operators[-1].tocsc()
         if not self.operators:
             self.operators = [RowBlocks(A) if sp.issparse(A) and A.shape[0] > PARALLEL_ROWS
                               else A for A in operators]
         else:
             self.operators = [old.update(A) if isinstance(old, RowBlocks) else A
                               for old, A in zip(self.operators, operators)]
-        try:
-            self._coarse = spla.splu(coarsest, permc_spec="MMD_AT_PLUS_A",
-                                     diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-        except RuntimeError as err:
-            raise SolverError(f"multigrid: the coarsest operator is singular ({err}); are "
-                              f"the supports enough to prevent rigid motion?") from err
+        self._factorize(operators[-1])
 
-    def cycle(self, r, level=0):
-        """One symmetric V-cycle on ``A x = r`` from ``x = 0``."""
-        if level == self.nlevels:
-            return self._coarse.solve(r)
-        A, D, P = self.operators[level], self._diagonals[level], self._prolongations[level]
-        x = D * r
-        for _ in range(self.smoothing - 1):
-            x += D * (r - A @ x)
-        x += P @ self.cycle(self._restrictions[level] @ (r - A @ x), level + 1)
-        for _ in range(self.smoothing):
-            x += D * (r - A @ x)
-        return x
 
-    def preconditioner(self):
-        n = self.operators[0].shape[0]
-        return spla.LinearOperator((n, n), matvec=self.cycle, dtype=np.float64)
+def nested_interpolation(coarse, fine):
+    """The P1/Q1 interpolation from the vertices of ``coarse`` to those of ``fine``, a
+    uniform refinement of it whose first vertices are the coarse ones (as
+    :func:`fem_reg.mesh.refine` makes): every new vertex is the midpoint of a coarse edge or
+    the centre of a coarse face or cell, where the interpolant is the mean of its vertices.
+    Sparse, ``(fine.nvertices, coarse.nvertices)``."""
+    n = coarse.nvertices
+    scale = np.ptp(coarse.p, axis=1).max()
+    if fine.nvertices < n or np.abs(fine.p[:, :n] - coarse.p).max() > 1e-12 * scale:
+        raise ParameterError("the fine mesh is not a refinement of the coarse one (its first "
+                             "vertices are not the coarse vertices)")
+    groups = [coarse.facets if coarse.dim() == 2 else coarse.edges, coarse.t]
+    if coarse.dim() == 3:
+        groups.insert(1, coarse.facets)
+    new = fine.p[:, n:].T
+    rows, cols, values = [np.arange(n)], [np.arange(n)], [np.ones(n)]
+    found = np.zeros(len(new), dtype=bool)
+    for vertices in groups:
+        centres = coarse.p[:, vertices].mean(axis=1).T
+        distance, index = cKDTree(centres).query(new, distance_upper_bound=1e-9 * scale)
+        hit = np.flatnonzero(np.isfinite(distance) & ~found)
+        found[hit] = True
+        m = vertices.shape[0]
+        rows.append(np.repeat(n + hit, m))
+        cols.append(vertices[:, index[hit]].T.reshape(-1))
+        values.append(np.full(len(hit) * m, 1.0 / m))
+    if not found.all():
+        raise ParameterError(f"{int((~found).sum())} vertices of the fine mesh are neither "
+                             f"coarse vertices nor centres of coarse edges, faces or cells: "
+                             f"not a uniform refinement")
+    return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(fine.nvertices, n))
+
+
+class NestedMultigrid(_VCycle):
+    """V-cycle preconditioner for a vector P1/Q1 field on a mesh made by uniform refinement
+    (:func:`fem_reg.mesh.refine`) of coarser meshes: the refinement gives the
+    prolongations (:func:`nested_interpolation`), the coarse operators are the Galerkin
+    products ``P^T A P`` of each new fine operator (sparse triple products), smoothing is
+    damped Jacobi and the coarsest mesh is solved by sparse LU.
+
+    Parameters
+    ----------
+    meshes
+        The coarser meshes, coarsest first (:func:`fem_reg.mesh.coarser_meshes`), and last
+        the fine mesh.
+    nodal_dofs, free
+        As for :class:`Multigrid`.
+    """
+
+    def __init__(self, meshes, nodal_dofs, free, smoothing=1, weight=0.6):
+        self.smoothing, self.weight = smoothing, weight
+        self.components = components = len(nodal_dofs)
+        self.nlevels = len(meshes) - 1
+        if self.nlevels < 1:
+            raise ParameterError("a nested multigrid needs at least one coarser mesh")
+        # the fine operator's rows (free DOFs) in node-major order (node, component)
+        fine_free = np.zeros(nodal_dofs.size, dtype=bool)
+        fine_free[free] = True
+        node_major = nodal_dofs.T.reshape(-1)                  # node-major -> the DOF
+        free_now = fine_free[node_major]
+        rows = np.full(nodal_dofs.size, -1, dtype=np.int64)
+        rows[np.asarray(free)] = np.arange(len(free))
+        self._prolongations, self._restrictions = [], []
+        for level in range(self.nlevels, 0, -1):
+            fine, coarse = meshes[level], meshes[level - 1]
+            P = sp.kron(nested_interpolation(coarse, fine), sp.identity(components),
+                        format="csr")
+            coarse_free = free_now[:components * coarse.nvertices]   # coarse vertices first
+            if level == self.nlevels:
+                order = rows[node_major]
+                P = P[order >= 0][np.argsort(order[order >= 0])]
+            else:
+                P = P[free_now]
+            P = P[:, coarse_free].tocsr()
+            self._prolongations.append(P)
+            self._restrictions.append(P.T.tocsr())
+            free_now = coarse_free
+        self.operators, self._diagonals, self._coarse = [], [], None
+        self.matrix_free = False
+
+    def update(self, K, scale=None):
+        """Take the fine operator ``K`` (free DOFs): Galerkin coarse operators and the
+        coarsest factorization."""
+        operators = [K.tocsr()]
+        for P, R in zip(self._prolongations, self._restrictions):
+            operators.append((R @ (operators[-1] @ P)).tocsr())
+        self._diagonals = [self.weight / A.diagonal() for A in operators[:-1]]
+        self.operators = [RowBlocks(A) if A.shape[0] > PARALLEL_ROWS else A
+                          for A in operators]
+        self._factorize(operators[-1])

@@ -9,7 +9,7 @@ from .spec import (REFINEMENTS, estimate_spec, geometry_options, mesh_from_spec,
                    sequence_from_spec)
 from .estimate import estimate_geometry, estimate_refined, estimate_remeshing
 from .names import boundary, boundary_nodes, names, subdomain, vertex_at
-from .refine import MeshSequence, Remeshing, UniformRefinement, refine
+from .refine import MeshSequence, Remeshing, UniformRefinement, coarser_meshes, refine
 from .size import mesh_size
 from .split import split_interface
 
@@ -17,6 +17,7 @@ __all__ = ["GEOMETRIES", "block_on_base", "cantilever", "cantilever_box", "cook_
            "distorted_patch", "interval", "macneal_harder_beam",
            "l_bracket", "mbb_beam", "planar_mesh", "rectangle", "mesh_info", "load_mesh",
            "save_mesh", "boundary", "boundary_nodes", "names", "subdomain", "vertex_at", "MeshSequence",
-           "Remeshing", "UniformRefinement", "mesh_size", "refine", "REFINEMENTS",
+           "Remeshing", "UniformRefinement", "mesh_size", "refine", "coarser_meshes",
+           "REFINEMENTS",
            "geometry_options", "mesh_from_spec", "sequence_from_spec", "split_interface",
            "estimate_spec", "estimate_geometry", "estimate_refined", "estimate_remeshing"]

@@ -124,15 +124,19 @@ def _refine_tetrahedra(mesh, times):
     subdomains = {k: np.asarray(v, dtype=np.int64) for k, v in (mesh.subdomains or {}).items()}
     facet_sets = {k: mesh.facets[:, np.asarray(v)].T.astype(np.int64)
                   for k, v in (mesh.boundaries or {}).items()}
+    levels = []
     for _ in range(times):
+        levels.append((p, t))
         p, t, subdomains, facet_sets = _bey_level(p, t, subdomains, facet_sets)
     fine = MeshTet1(p, t)
     boundaries = {}
     for name, faces in facet_sets.items():
         boundaries[name] = np.unique(match_rows(fine.facets.T, faces)).astype(np.int32)
-    return MeshTet1(fine.doflocs, fine.t, _boundaries=boundaries or None,
+    fine = MeshTet1(fine.doflocs, fine.t, _boundaries=boundaries or None,
                     _subdomains={k: np.sort(v).astype(np.int32) for k, v in subdomains.items()}
                     or None)
+    # the base and the intermediate levels, as they were split
+    return fine, [mesh] + [MeshTet1(p, t) for p, t in levels[1:]]
 
 
 @contextlib.contextmanager
@@ -155,17 +159,35 @@ def refine(mesh, times=1):
     shape quality does not decay with the number of levels.
     """
     times = integer("times", times, low=0)
+    if times == 0:
+        return mesh
+    base = mesh
     if isinstance(mesh, MeshTet1):
-        return _refine_tetrahedra(mesh, times) if times else mesh
-    for _ in range(times):
-        with _quiet_skfem():    # it warns that boundaries were dropped; we restore them
-            fine = mesh.refined(1)
-        if mesh.boundaries and not fine.boundaries:
-            fine = type(fine)(fine.doflocs, fine.t,
-                              _boundaries=_restore_boundaries(mesh, fine),
-                              _subdomains=fine.subdomains)
-        mesh = fine
+        mesh, chain = _refine_tetrahedra(mesh, times)
+    else:
+        chain = []
+        for _ in range(times):
+            chain.append(mesh)
+            with _quiet_skfem():    # it warns that boundaries were dropped; we restore them
+                fine = mesh.refined(1)
+            if mesh.boundaries and not fine.boundaries:
+                fine = type(fine)(fine.doflocs, fine.t,
+                                  _boundaries=_restore_boundaries(mesh, fine),
+                                  _subdomains=fine.subdomains)
+            mesh = fine
+    # the hierarchy, for geometric multigrid on the refined mesh (coarser_meshes)
+    setattr(mesh, _COARSER, tuple(coarser_meshes(base)) + tuple(chain))
     return mesh
+
+
+_COARSER = "_fem_reg_coarser"
+
+
+def coarser_meshes(mesh):
+    """The meshes that :func:`refine` split into ``mesh``, coarsest first: each one's
+    vertices are the first vertices of the next (nested meshes), the last one's those of
+    ``mesh``. Empty for a mesh not made by :func:`refine`."""
+    return getattr(mesh, _COARSER, ())
 
 
 class MeshSequence:

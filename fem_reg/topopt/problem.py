@@ -28,9 +28,9 @@ from ..errors import CheckpointError, ParameterError
 from ..problem import Problem
 from ..fe import (KINDS, Material, check_supports, dofs_rigid_body_modes, lagrange, load_form,
                   support_components)
-from ..fe.multigrid import COARSEST_NODES_LIMIT, BoxGrid, Multigrid
+from ..fe.multigrid import COARSEST_NODES_LIMIT, BoxGrid, Multigrid, NestedMultigrid
 from ..io import Result
-from ..mesh import boundary, subdomain, vertex_at
+from ..mesh import boundary, coarser_meshes, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
 from .optimizers import MMA, oc_update
 from .stiffness import METHODS, SimpStiffness, StiffnessSolver
@@ -318,14 +318,22 @@ class TopOpt(Problem):
     # -- set-up -------------------------------------------------------------------------
 
     def _multigrid(self):
-        """A function building the geometric multigrid, or ``None`` when the mesh is not a
-        grid of equal boxes that halves (or the displacement is not P1)."""
-        grid = BoxGrid.of(self.mesh) if self.parameters.order == 1 else None
-        if grid is None or grid.levels() == 0 or not self.stiffness.uniform or \
-                grid.coarsest_nodes() > COARSEST_NODES_LIMIT:
+        """A function building the geometric multigrid: on a grid of equal boxes that halves
+        down to a small coarse grid, or on a mesh made by uniform refinement (its coarser
+        meshes give the levels); ``None`` otherwise (or when the displacement is not P1)."""
+        if self.parameters.order != 1:
             return None
-        return lambda **options: Multigrid(grid, self.stiffness.ke[:, :, 0],
-                                           self.dofs.nodal_dofs, self.stiffness.free, **options)
+        grid = BoxGrid.of(self.mesh)
+        if grid is not None and grid.levels() > 0 and self.stiffness.uniform and \
+                grid.coarsest_nodes() <= COARSEST_NODES_LIMIT:
+            return lambda **options: Multigrid(grid, self.stiffness.ke[:, :, 0],
+                                               self.dofs.nodal_dofs, self.stiffness.free,
+                                               **options)
+        coarser = coarser_meshes(self.mesh)
+        if coarser and coarser[0].nvertices <= COARSEST_NODES_LIMIT:
+            return lambda **options: NestedMultigrid(list(coarser) + [self.mesh],
+                                                     self.dofs.nodal_dofs, self.stiffness.free)
+        return None
 
     def _fixed(self):
         p, mesh, nodal = self.parameters, self.mesh, self.dofs.nodal_dofs
