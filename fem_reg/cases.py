@@ -71,11 +71,15 @@ def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=Non
     where = f"{case.source} [mesh]"
     estimates = estimate_spec(case.mesh, levels, case.base_dir, refinement, ratio, where)
     limit = max_dofs if max_dofs is not None else case.max_dofs
-    iterative = problem_class(case.problem, case.source).solved_iteratively(
-        case.parameters, case.mesh)
+    solved_iteratively = problem_class(case.problem, case.source).solved_iteratively
+    uniform = refinement == "uniform" or "file" in case.mesh
     for level, estimate in enumerate(estimates):
+        # uniform refinement (the mesh's 'refine', a uniform study's levels) leaves the
+        # coarser meshes a geometric multigrid needs
+        refinements = int(case.mesh.get("refine", 0) or 0) + (level if uniform else 0)
         estimate = replace(estimate.with_dofs(*_components(case, estimate.dim)),
-                           iterative=iterative)
+                           iterative=solved_iteratively(case.parameters, case.mesh,
+                                                        refinements))
         estimates[level] = estimate
         if budget is not None and estimate.dofs > budget:
             break

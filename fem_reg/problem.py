@@ -55,10 +55,12 @@ class Problem(ABC):
         return list(cls.QOI)
 
     @classmethod
-    def solved_iteratively(cls, values: dict[str, Any], mesh: dict[str, Any]) -> bool:
+    def solved_iteratively(cls, values: dict[str, Any], mesh: dict[str, Any],
+                           refinements: int = 0) -> bool:
         """Whether the linear systems of a case with these parameters and this ``[mesh]``
-        table will be solved by a preconditioned iteration, not factorized (default: no).
-        The memory estimate made before meshing grows linearly with the unknowns then."""
+        table, whose mesh is split ``refinements`` times uniformly, will be solved by a
+        preconditioned iteration, not factorized (default: no). The memory estimate made
+        before meshing grows linearly with the unknowns then."""
         return False
 
     @classmethod

@@ -228,6 +228,10 @@ def test_memory_estimate_of_an_iterative_3d_run_grows_linearly():
     assert TopOpt.solved_iteratively({}, spec)
     assert not TopOpt.solved_iteratively({"solver": "direct"}, spec)
     assert not TopOpt.solved_iteratively({}, {"geometry": "cantilever_box"})
+    # tetrahedra split uniformly: the refinement hierarchy's multigrid
+    assert TopOpt.solved_iteratively({}, {"geometry": "cantilever_box"}, refinements=2)
+    assert not TopOpt.solved_iteratively({"order": 2}, {"geometry": "cantilever_box"},
+                                         refinements=2)
 
 
 # -- unstructured meshes made by uniform refinement --------------------------------------
@@ -294,3 +298,19 @@ def test_topology_optimization_on_a_refined_tetrahedral_mesh_with_multigrid():
     assert nested.solve().qoi["compliance"] == pytest.approx(
         direct.solve().qoi["compliance"], rel=1e-6)
     assert TopOpt(mesh, **options).solver.method == "multigrid"
+
+
+def test_size_check_counts_a_refined_case_as_iterative(tmp_path):
+    """A case whose mesh is refined uniformly (``refine``, or a uniform study's levels) is
+    solved by the hierarchy's multigrid: the size check estimates it as iterative."""
+    from fem_reg.cases import check_case_size
+    from fem_reg.io import load_case
+    path = tmp_path / "refined.toml"
+    path.write_text('problem = "topopt"\n[mesh]\ngeometry = "cantilever_box"\nh = 0.5\n'
+                    'length = 2.0\nrefine = 1\n[parameters]\nsupports = { clamped = '
+                    '"clamped" }\ntraction = { tip = [0.0, 0.0, -1.0] }\n')
+    case = load_case(path)
+    assert [e.iterative for e in check_case_size(case)] == [True]
+    case.mesh.pop("refine")
+    assert [e.iterative for e in check_case_size(case, 3, "uniform")] == [False, True, True]
+    assert [e.iterative for e in check_case_size(case, 2, "remesh")] == [False, False]

@@ -383,15 +383,19 @@ class _VCycle:
             raise SolverError(f"multigrid: the coarsest operator is singular ({err}); are "
                               f"the supports enough to prevent rigid motion?") from err
 
+    recursions = 1          # coarse corrections per level: 1 a V-cycle, 2 a W-cycle
+
     def cycle(self, r, level=0):
-        """One symmetric V-cycle on ``A x = r`` from ``x = 0``."""
+        """One symmetric V-cycle (W-cycle with ``recursions = 2``) on ``A x = r`` from
+        ``x = 0``."""
         if level == self.nlevels:
             return self._coarse.solve(r)
         A, D, P = self.operators[level], self._diagonals[level], self._prolongations[level]
         x = D * r
         for _ in range(self.smoothing - 1):
             x += D * (r - A @ x)
-        x += P @ self.cycle(self._restrictions[level] @ (r - A @ x), level + 1)
+        for _ in range(self.recursions if level + 1 < self.nlevels else 1):
+            x += P @ self.cycle(self._restrictions[level] @ (r - A @ x), level + 1)
         for _ in range(self.smoothing):
             x += D * (r - A @ x)
         return x

@@ -307,13 +307,14 @@ class TopOpt(Problem):
     extra_fields = 0                  # the displacement only (the density is per cell)
 
     @classmethod
-    def solved_iteratively(cls, values, mesh):
-        """CG with AMG or multigrid: asked for, or chosen by ``auto`` on a structured mesh of
-        quadrilaterals or hexahedra (geometric multigrid) with P1 displacement."""
+    def solved_iteratively(cls, values, mesh, refinements=0):
+        """CG with AMG or multigrid: asked for, or chosen by ``auto`` with P1 displacement
+        on a structured mesh of quadrilaterals or hexahedra or on a uniformly refined mesh
+        (geometric multigrid)."""
         solver = values.get("solver", "auto")
+        grid = bool(mesh.get("structured")) and mesh.get("cell_type") in ("quad", "hexahedron")
         return solver in ("multigrid", "amg") or (
-            solver == "auto" and values.get("order", 1) == 1 and bool(mesh.get("structured"))
-            and mesh.get("cell_type") in ("quad", "hexahedron"))
+            solver == "auto" and values.get("order", 1) == 1 and (grid or refinements > 0))
 
     # -- set-up -------------------------------------------------------------------------
 
