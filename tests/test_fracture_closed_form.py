@@ -1,0 +1,115 @@
+"""Phase-field fracture against its 1D closed forms: the optimal crack profile and its
+fracture energy Gc (AT1, AT2), and the homogeneous solution's stress-strain curve and
+critical stress (Pham et al. 2011; Tanne et al. 2018)."""
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+from skfem import Basis, BilinearForm, ElementLineP1, MeshLine1
+from skfem.helpers import dot, grad
+
+from fem_reg.errors import ParameterError, SolverError
+from fem_reg.fracture import (PhaseField, critical_stress, crack_profile, homogeneous_stress,
+                              minimize_bounded)
+
+GC, LENGTH = 2.7e-3, 0.015
+
+
+def half_crack(model, h, extent=10.0):
+    """The damage on [0, extent * l] with d(0) = 1, no elastic energy: half a crack."""
+    field = PhaseField(GC, LENGTH, model)
+    mesh = MeshLine1.init_tensor(np.linspace(0.0, extent * LENGTH, int(round(extent * LENGTH / h)) + 1))
+    basis = Basis(mesh, ElementLineP1())
+    A, b = field.damage_system(basis, 0.0)
+    lower = np.zeros(basis.N)
+    lower[0] = 1.0
+    d, _ = minimize_bounded(A, b, lower, 1.0)
+    return field, basis, mesh.p[0], d
+
+
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_optimal_profile_and_its_fracture_energy(model):
+    """The computed half crack is the closed-form profile and its energy is Gc / 2, with
+    the energy error falling at second order (P1)."""
+    errors = []
+    for h in (LENGTH / 4, LENGTH / 8, LENGTH / 16):
+        field, basis, x, d = half_crack(model, h)
+        errors.append(abs(field.fracture_energy(basis, d) - GC / 2))
+        assert np.abs(d - crack_profile(x, LENGTH, model)).max() < 0.05
+    assert errors[-1] < 2e-3 * GC
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert (orders > 1.8).all(), orders
+    if model == "AT1":              # the support ends at 2 l: the lower bound is active there
+        field, basis, x, d = half_crack(model, LENGTH / 16)
+        assert (d[x > 2.05 * LENGTH] == 0.0).all() and (d[x < 1.9 * LENGTH] > 0).all()
+
+
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_homogeneous_bar_follows_the_closed_form_and_peaks_at_sigma_c(model):
+    """A bar pulled at one end: alternate minimization (displacement, then damage under
+    irreversibility) at each strain gives the homogeneous solution's stress; its peak is
+    sigma_c (AT2: damage from the first load; AT1: elastic up to the peak)."""
+    E = 210.0
+    field = PhaseField(GC, LENGTH, model, residual=0.0)
+    # a bar shorter than l: its homogeneous state stays stable after the peak (Pham et al.
+    # 2011; a long bar localizes into a crack there)
+    span = 0.5 * LENGTH
+    mesh = MeshLine1.init_tensor(np.linspace(0.0, span, 21))
+    basis = Basis(mesh, ElementLineP1())
+    # the strain at the peak: AT1 where damage starts, AT2 at sqrt(Gc / (3 E l))
+    peak = critical_stress(E, GC, LENGTH, model) / E if model == "AT1" else \
+        np.sqrt(GC / (3.0 * E * LENGTH))
+    strains = np.linspace(0.0, 2.0, 401)[1:] * peak
+    d = np.zeros(basis.N)
+    stresses = []
+    for strain in strains:
+        for _ in range(200):
+            g = basis.interpolate(field.degradation(d))
+
+            @BilinearForm
+            def stiffness(u, v, w):
+                return E * w.g * dot(grad(u), grad(v))
+
+            K = stiffness.assemble(basis, g=g)
+            u = np.zeros(basis.N)
+            u[-1] = strain * span
+            free = np.arange(1, basis.N - 1)
+            u[free] = spla.spsolve(K[free][:, free].tocsc(), -K[free][:, [0, basis.N - 1]]
+                                   @ u[[0, basis.N - 1]])
+            psi = 0.5 * E * basis.interpolate(u).grad[0] ** 2
+            A, b = field.damage_system(basis, psi)
+            new, _ = minimize_bounded(A, b, d, 1.0, x0=d)
+            change, d = np.abs(new - d).max(), new
+            if change < 1e-10:
+                break
+        stresses.append((K @ u)[-1])
+    stresses = np.array(stresses)
+    expected = homogeneous_stress(strains, E, GC, LENGTH, model)
+    assert np.abs(stresses - expected).max() <= 1e-6 * expected.max()
+    sigma_c = critical_stress(E, GC, LENGTH, model)
+    assert stresses.max() == pytest.approx(sigma_c, rel=1e-3)
+    assert np.ptp(d) < 1e-9                      # homogeneous
+    assert d.max() > 0.0
+
+
+def test_bounded_minimization_checks_its_input():
+    with pytest.raises(ParameterError, match="bounds cross at variable 1"):
+        minimize_bounded(np.eye(2), np.zeros(2), [0.0, 1.0], [1.0, 0.5])
+    with pytest.raises(SolverError, match="non-positive diagonal"):
+        minimize_bounded(np.diag([1.0, 0.0]), np.zeros(2), 0.0, 1.0)
+
+
+def test_bounded_minimization_meets_the_kkt_conditions():
+    """On a random SPD M-matrix-like problem: feasibility, and the gradient vanishes on the
+    free variables and points out of the box at the active bounds."""
+    rng = np.random.default_rng(0)
+    n = 60
+    A = np.diag(np.full(n, 4.0)) - np.diag(np.ones(n - 1), 1) - np.diag(np.ones(n - 1), -1)
+    b = rng.normal(0.0, 3.0, n)
+    x, steps = minimize_bounded(A, b, -0.5, 0.5)
+    gradient = A @ x - b
+    assert (x >= -0.5).all() and (x <= 0.5).all() and steps < 20
+    inside = (x > -0.5) & (x < 0.5)
+    assert np.abs(gradient[inside]).max() < 1e-10
+    assert (gradient[x == -0.5] >= -1e-12).all() and (gradient[x == 0.5] <= 1e-12).all()
+    assert inside.any() and (~inside).any()
