@@ -11,6 +11,7 @@ from .errors import CaseError, FemRegError, SolverError, UnknownNameError
 from .io.case_file import check_keys, write_outputs
 from .mesh import REFINEMENTS, estimate_spec, mesh_from_spec, sequence_from_spec
 from .resources import check as check_size
+from .fracture import PhaseFieldFracture
 from .friction import FrictionalBar, FrictionalSlip
 from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
@@ -19,7 +20,7 @@ from .topopt import TopOpt
 
 PROBLEMS = {problem.name: problem for problem in
             (HelmholtzMMS, DiffusionMMS, TangentialMMS, ElasticityMMS, Membrane, TopOpt,
-              FrictionalSlip, FrictionalBar)}
+              FrictionalSlip, FrictionalBar, PhaseFieldFracture)}
 
 STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
               "tolerance": float, "asymptotic_tolerance": float, "workers": int,

@@ -32,7 +32,7 @@ def smaller(path, mesh=None, output=None, **parameters):
     import tomllib
     data = tomllib.loads(path.read_text())
     data["mesh"].update(mesh or {})
-    data["output"].update(output or {})
+    data.setdefault("output", {}).update(output or {})
     data["parameters"].update(parameters)
     return case_from_dict(data, source=str(path), base_dir=path.parent)
 
@@ -46,6 +46,20 @@ def test_mbb_case_file_runs(tmp_path):
     names = {Path(p).name for p in summary["outputs"]}
     assert {"mbb_beam.vtu", "mbb_beam.pvd", "mbb_beam_density.png",
             "mbb_beam_contour.vtp", "mbb_beam_convergence.csv"} <= names
+
+
+@pytest.mark.slow
+def test_fracture_case_file_runs(tmp_path):
+    """examples/fracture_sent.toml on a coarser crack band and fewer steps: the crack runs
+    (the force drops to nearly nothing) and the load curve and damage history are written."""
+    case = smaller(EXAMPLES / "fracture_sent.toml", {"h_crack": 0.02, "band": 0.1},
+                   steps=35)
+    summary = run_case(case, tmp_path)
+    assert 0.5 < summary["qoi"]["peak_force"] < 1.0                      # kN
+    assert summary["qoi"]["final_force"] < 0.05 * summary["qoi"]["peak_force"]
+    names = {Path(p).name for p in summary["outputs"]}
+    assert {"fracture_sent.vtu", "fracture_sent.pvd", "fracture_sent_load.csv",
+            "fracture_sent_load.png"} <= names
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from .bounded import minimize_bounded
 from .closed_form import critical_stress, crack_profile, homogeneous_stress
 from .model import MODELS, PhaseField
+from .problem import FractureParameters, PhaseFieldFracture
 
 __all__ = ["minimize_bounded", "critical_stress", "crack_profile", "homogeneous_stress",
-           "MODELS", "PhaseField"]
+           "MODELS", "PhaseField", "FractureParameters", "PhaseFieldFracture"]

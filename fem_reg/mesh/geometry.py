@@ -22,7 +22,9 @@ from skfem import Mesh, MeshQuad1
 
 from ..checks import flag, one_of, positive
 from ..errors import MeshError, ParameterError
+from .names import vertex_at
 from .raw import RawMesh, build_mesh
+from .split import split_interface
 
 GMSH_CELL_TYPES = {1: "line", 2: "triangle", 3: "quad", 4: "tetra", 5: "hexahedron",
                    15: "vertex"}
@@ -150,7 +152,8 @@ def _divisions(length, h):
 
 
 def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", structured=False,
-                subdomain_names=None, corners=None, source="planar geometry"):
+                subdomain_names=None, corners=None, refine_box=None,
+                source="planar geometry"):
     """Mesh polygons with shared edges; name edges and polygons.
 
     Parameters
@@ -173,6 +176,9 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
         Name -> list of polygon indices (default: ``{"domain": all}``).
     corners
         For ``structured``: per polygon, the four point indices at its corners.
+    refine_box
+        ``(x0, x1, y0, y1, size)``: elements of ``size`` inside the box (a gmsh Box field),
+        ``h`` outside.
     """
     h = positive("h", h)
     _check_cell_type(cell_type, ("triangle", "quad"), structured)
@@ -221,6 +227,15 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
         for name, ids in subdomain_names.items():
             gmsh.model.addPhysicalGroup(2, [surfaces[i] for i in ids], name=name)
         _mesh_options(h, cell_type)
+        if refine_box is not None:
+            x0, x1, y0, y1, size = map(float, refine_box)
+            field = gmsh.model.mesh.field.add("Box")
+            for key, value in (("VIn", positive("refine_box size", size)), ("VOut", h),
+                               ("XMin", x0), ("XMax", x1), ("YMin", y0), ("YMax", y1),
+                               ("Thickness", 2.0 * h)):
+                gmsh.model.mesh.field.setNumber(field, key, value)
+            gmsh.model.mesh.field.setAsBackgroundMesh(field)
+            gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
         try:
             gmsh.model.mesh.generate(2)
         except Exception as err:          # gmsh raises bare Exception with its last error
@@ -544,6 +559,41 @@ def _check_positive(**values):
 
 
 # name -> mesher(h, **options); the signatures differ by shape
+def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5,
+                  slit=True, cell_type="triangle"):
+    """The single-edge-notched specimen of Miehe, Hofacker & Welschinger (2010): the square
+    ``[0, width]^2`` with a horizontal notch from the left edge to ``x = notch_length`` at
+    mid-height.
+
+    ``slit = True`` makes the notch a geometric slit (its nodes doubled but for the tip);
+    ``False`` leaves the mesh whole (the notch is then modelled by an initial damage band).
+    Elements of ``h_crack`` (default ``h``) fill the band ``|y - width/2| <= band`` ahead of
+    the notch, where the crack runs in tension.
+
+    Boundaries: ``bottom``, ``top``, ``left``, ``right``, ``notch`` (with a slit, its upper
+    face; ``notch_lower`` the lower one), ``ligament`` (the mid-line ahead of the notch).
+    Subdomains: ``upper``, ``lower``.
+    """
+    _check_positive(width=width, notch_length=notch_length, band=band)
+    W, a, c = float(width), float(notch_length), float(width) / 2.0
+    if not a < W:
+        raise ParameterError(f"sent_specimen: notch_length = {a:g} must be below width = {W:g}")
+    pts = [(0, 0), (W, 0), (W, c), (W, W), (0, W), (0, c), (a, c)]
+    polygons = [[0, 1, 2, 6, 5], [5, 6, 2, 3, 4]]
+    names = {"bottom": [(0, 1)], "right": [(1, 2), (2, 3)], "top": [(3, 4)],
+             "left": [(4, 5), (5, 0)], "notch": [(5, 6)], "ligament": [(6, 2)]}
+    size = h if h_crack is None else positive("h_crack", h_crack)
+    box = (min(a, W) - band, W + h, c - band, c + band, size) if size < h else None
+    mesh = planar_mesh(pts, polygons, names, h, cell_type=cell_type,
+                       subdomain_names={"lower": [0], "upper": [1]}, refine_box=box,
+                       source="sent_specimen")
+    if not slit:
+        return mesh
+    # the upper body's cells take the copies: 'notch' is its face, 'notch_lower' the other
+    split, _ = split_interface(mesh, "notch", "lower", keep=[vertex_at(mesh, (a, c), "the notch tip")])
+    return split
+
+
 GEOMETRIES: dict[str, Callable[..., Mesh]] = {
     "rectangle": rectangle,
     "cook_membrane": cook_membrane,
@@ -553,6 +603,7 @@ GEOMETRIES: dict[str, Callable[..., Mesh]] = {
     "block_on_base": block_on_base,
     "cantilever_box": cantilever_box,
     "interval": interval,
+    "sent_specimen": sent_specimen,
 }
 # macneal_harder_beam and distorted_patch are fixed element-test meshes (no size h), so they
 # are not in the registry that remeshing and case files draw from.

@@ -7,7 +7,7 @@ from .names import boundary, subdomain
 from .raw import match_rows
 
 
-def split_interface(mesh, interface, side):
+def split_interface(mesh, interface, side, keep=()):
     """The mesh with the nodes of an internal boundary doubled, so that the two bodies it
     separates share coincident nodes but no DOFs (a crack, or a contact interface).
 
@@ -16,6 +16,9 @@ def split_interface(mesh, interface, side):
     nodes. In the result, ``interface`` names the facets on that body (the copies) and
     ``f"{interface}_{side}"`` the facets on ``side`` (the original nodes); every other named
     boundary follows the cells it belongs to, and the subdomains are unchanged.
+
+    ``keep``: interface nodes that stay shared (the tip of a slit, where the crack ends in
+    the uncracked ligament).
 
     Returns ``(split mesh, twins)``: ``twins[i]`` is the copy of original node ``i`` for the
     nodes of the interface (``-1`` elsewhere).
@@ -32,7 +35,7 @@ def split_interface(mesh, interface, side):
     if extra in (mesh.boundaries or {}):
         raise MeshError(f"cannot split interface '{interface}': the mesh already has a "
                         f"boundary named '{extra}'")
-    nodes = np.unique(mesh.facets[:, facets])
+    nodes = np.setdiff1d(np.unique(mesh.facets[:, facets]), np.asarray(keep, dtype=np.int64))
     twins = np.full(mesh.nvertices, -1, dtype=np.int64)
     twins[nodes] = mesh.nvertices + np.arange(len(nodes))
     # the other body's cells move to the copies
