@@ -54,7 +54,7 @@ def test_energy_balance_before_the_crack_runs(slit_mesh):
 
 
 @pytest.mark.slow
-def test_the_crack_runs_through_the_ligament(slit_mesh):
+def test_the_crack_runs_through_the_ligament_in_refined_steps(slit_mesh):
     result = PhaseFieldFracture(slit_mesh, displacement=0.007, steps=35,
                                 history_every=0).solve()
     d = result.point_data["damage"]
@@ -64,6 +64,11 @@ def test_the_crack_runs_through_the_ligament(slit_mesh):
     assert result.qoi["final_force"] < 0.05 * result.qoi["peak_force"]
     force = np.array(result.series["load"]["force"])
     assert force.argmax() < len(force) - 1
+    # where the crack runs the steps were halved: more rows than the 35 steps, finer ones
+    displacement = np.array(result.series["load"]["displacement"])
+    assert result.meta["step_cuts"] > 0 and result.qoi["steps"] > 35
+    assert np.diff(displacement).min() == pytest.approx(0.0002 / 2 ** 4)
+    assert (np.diff(displacement) > 0).all()
 
 
 def test_bad_input_names_the_culprit(slit_mesh):

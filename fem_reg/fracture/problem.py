@@ -47,6 +47,10 @@ class FractureParameters:
     tolerance, max_iterations
         The alternate minimization stops at a largest damage change below ``tolerance``;
         more than ``max_iterations`` iterations in a step is an error.
+    cut_after, max_cuts
+        Automatic step refinement where the crack runs: a step still iterating after
+        ``cut_after`` iterations restarts as two half steps, at most ``max_cuts`` halvings
+        deep (the smallest steps then iterate to convergence).
     initial_damage
         Optional band of full damage ``{from = [x, y], to = [x, y], width = w}``: nodes
         within ``w / 2`` of the segment start (and stay) at ``d = 1`` (a notch without a
@@ -71,6 +75,8 @@ class FractureParameters:
     steps: int = 70
     tolerance: float = 1e-4
     max_iterations: int = 1000
+    cut_after: int = 30
+    max_cuts: int = 4
     initial_damage: dict | None = None
     history_every: int = 1
 
@@ -85,6 +91,8 @@ class FractureParameters:
         integer("steps", self.steps, low=1)
         number("tolerance", self.tolerance, low=0.0, low_open=True, high=0.5)
         integer("max_iterations", self.max_iterations, low=1)
+        integer("cut_after", self.cut_after, low=1)
+        integer("max_cuts", self.max_cuts, low=0)
         integer("history_every", self.history_every, low=0)
         if self.initial_damage is not None:
             band = mapping("initial_damage", self.initial_damage)
@@ -186,8 +194,9 @@ class PhaseFieldFracture(Problem):
         d, _ = minimize_bounded(A, b, lower, 1.0, x0=lower)
         return d
 
-    def step(self, prescribed, u, d_prev):
-        """Alternate minimization at one load: ``(u, d, K, iterations)``."""
+    def step(self, prescribed, u, d_prev, limit=None):
+        """Alternate minimization at one load: ``(u, d, K, iterations)``, or ``None`` when
+        ``limit`` iterations did not converge (the step is to be cut)."""
         d = d_prev
         for iteration in range(1, self.parameters.max_iterations + 1):
             u, K = self._displacement(d, prescribed, u)
@@ -196,9 +205,16 @@ class PhaseFieldFracture(Problem):
             if change < self.parameters.tolerance:
                 u, K = self._displacement(d, prescribed, u)
                 return u, d, K, iteration
+            if limit is not None and iteration >= limit:
+                return None
         raise SolverError(f"alternate minimization: damage still changing after "
                           f"{self.parameters.max_iterations} iterations at displacement "
                           f"{prescribed:g} (raise max_iterations or take more steps)")
+
+    def _increments(self):
+        """The step ends ``k / steps * displacement``, and how many halvings each may take."""
+        p = self.parameters
+        return [(p.displacement * k / p.steps, p.max_cuts) for k in range(p.steps, 0, -1)]
 
     # -- the load history --------------------------------------------------------------
 
@@ -209,9 +225,17 @@ class PhaseFieldFracture(Problem):
         d = self.d0.copy()
         rows, history = [], []
         work, force_before, displacement_before = 0.0, 0.0, 0.0
-        for k in range(1, p.steps + 1):
-            prescribed = p.displacement * k / p.steps
-            u, d, K, iterations = self.step(prescribed, u, d)
+        pending, k, cuts = self._increments(), 0, 0      # targets, last first
+        while pending:
+            prescribed, halvings = pending.pop()
+            limit = p.cut_after if halvings > 0 else None
+            solved = self.step(prescribed, u, d, limit)
+            if solved is None:                   # the crack runs: two half steps
+                pending += [(prescribed, halvings - 1),
+                            (0.5 * (prescribed + displacement_before), halvings - 1)]
+                cuts += 1
+                continue
+            u, d, K, iterations = solved
             force = float((K @ u)[self.loaded].sum())
             # the trapezoidal work of the reaction; the exact work lies between its
             # rectangles when the force drops within a step
@@ -220,12 +244,14 @@ class PhaseFieldFracture(Problem):
             elastic = 0.5 * float(u @ (K @ u))
             fracture = self._fracture_energy(d)
             rows.append((prescribed, force, elastic, fracture, work, iterations))
+            k += 1
             if p.history_every and k % p.history_every == 0:
                 history.append((prescribed, self._fields(u, d)))
             if progress is not None:
-                progress(k, p.steps, f"u = {prescribed:.4g}  F = {force:.4g}  "
-                                     f"{iterations} staggered")
-        return self._result(u, d, rows, history, time.perf_counter() - start)
+                done = int(round(prescribed / p.displacement * p.steps))
+                progress(done, p.steps, f"u = {prescribed:.4g}  F = {force:.4g}  "
+                                        f"{iterations} staggered")
+        return self._result(u, d, rows, history, time.perf_counter() - start, cuts)
 
     def _fracture_energy(self, d):
         """The fracture energy, minus that of the initial damage band (not dissipated)."""
@@ -236,7 +262,7 @@ class PhaseFieldFracture(Problem):
         return Result(self.mesh, point_data={"displacement": u[self.u_basis.nodal_dofs].T,
                                              "damage": d})
 
-    def _result(self, u, d, rows, history, seconds):
+    def _result(self, u, d, rows, history, seconds, cuts):
         table = np.array(rows)
         columns = ("displacement", "force", "elastic_energy", "fracture_energy",
                    "external_work", "staggered_iterations")
@@ -254,7 +280,7 @@ class PhaseFieldFracture(Problem):
         meta = {"problem": self.name, "parameters": asdict(self.parameters),
                 "ndofs": int(self.u_basis.N + self.d_basis.N), "cells": int(cells),
                 "h": float((measure / cells) ** (1.0 / self.mesh.dim())),
-                "seconds": seconds}
+                "step_cuts": cuts, "seconds": seconds}
         last = self._fields(u, d)
         return Result(self.mesh, point_data=last.point_data, qoi=qoi, meta=meta,
                       history=history,
