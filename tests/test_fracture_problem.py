@@ -80,3 +80,52 @@ def test_bad_input_names_the_culprit(slit_mesh):
         PhaseFieldFracture(slit_mesh, direction="z")
     with pytest.raises(ParameterError, match="model"):
         PhaseFieldFracture(slit_mesh, model="AT3")
+
+
+@pytest.mark.parametrize("split", ["none", "volumetric_deviatoric"])
+def test_split_energy_stress_and_tangent(slit_mesh, split):
+    """For an affine strain the elastic energy 1/2 u.K(u) u is the closed form
+    g psi+ + psi- times the area (in tension and compression); for any u, K(u) u is the
+    gradient of that energy (central differences)."""
+    problem = PhaseFieldFracture(slit_mesh, split=split)
+    lam, mu = problem.material.lame
+    bulk = lam + 2.0 * mu / 3.0
+    d = np.full(problem.d_basis.N, 0.4)
+    g = problem.field.degradation(0.4)
+    x, y = problem.u_basis.doflocs
+    for eps in (np.array([[1e-3, 2e-4], [2e-4, -3e-4]]), np.array([[-1e-3, 0], [0, -5e-4]])):
+        u = np.where(np.arange(problem.u_basis.N) % 2 == 0, eps[0, 0] * x + eps[0, 1] * y,
+                     eps[1, 0] * x + eps[1, 1] * y)
+        tr, ee = np.trace(eps), np.sum(eps * eps)
+        if split == "none":
+            expected = g * (0.5 * lam * tr ** 2 + mu * ee)
+        else:
+            expected = g * (0.5 * bulk * max(tr, 0) ** 2 + mu * (ee - tr ** 2 / 3)) \
+                + 0.5 * bulk * min(tr, 0) ** 2
+        energy = 0.5 * u @ (problem._stiffness(u, d) @ u)
+        assert energy == pytest.approx(expected, rel=1e-10)       # unit square
+    rng = np.random.default_rng(3)
+    u = 1e-3 * rng.standard_normal(problem.u_basis.N)
+    gradient = problem._stiffness(u, d) @ u
+
+    def total(v):
+        return 0.5 * v @ (problem._stiffness(v, d) @ v)
+
+    direction = rng.standard_normal(problem.u_basis.N)
+    step = 1e-9
+    difference = (total(u + step * direction) - total(u - step * direction)) / (2 * step)
+    assert difference == pytest.approx(gradient @ direction, rel=1e-5)
+
+
+def test_volumetric_deviatoric_split_spares_compression(slit_mesh):
+    """Pushed instead of pulled: without a split the compressed specimen is damaged like the
+    pulled one; with the split its volumetric compression drives no damage, so the damage
+    is smaller and the specimen stiffer."""
+    runs = {split: PhaseFieldFracture(slit_mesh, split=split, displacement=-0.004, steps=4,
+                                      history_every=0).solve()
+            for split in ("none", "volumetric_deviatoric")}
+    plain, split = runs["none"], runs["volumetric_deviatoric"]
+    assert split.qoi["fracture_energy"] < 0.7 * plain.qoi["fracture_energy"]
+    assert abs(split.qoi["final_force"]) > abs(plain.qoi["final_force"])
+    with pytest.raises(ParameterError, match="plane_strain"):
+        PhaseFieldFracture(slit_mesh, split="volumetric_deviatoric", kind="plane_stress")

@@ -23,7 +23,8 @@ from ..problem import Problem
 from .bounded import minimize_bounded
 from .model import MODELS, PhaseField
 
-SPLITS = ("none",)
+SPLITS = ("none", "volumetric_deviatoric")
+MAX_PATTERN_UPDATES = 50
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,10 @@ class FractureParameters:
         Toughness, regularization length ``l``, ``"AT1"``/``"AT2"`` and the residual
         stiffness ``k`` of ``g(d) = (1 - d)^2 + k``.
     split
-        Tension-compression split of the elastic energy: ``"none"``.
+        Tension-compression split of the elastic energy: ``"none"`` or
+        ``"volumetric_deviatoric"`` (Amor, Marigo & Maurini 2009: only the expansive volume
+        change and the deviatoric part are degraded, ``psi+ = K/2 <tr eps>+^2 + mu
+        |dev eps|^2``; plane strain or 3D).
     supports
         ``{boundary: support}`` (``clamped``, ``pinned``, ``fixed_x``, ...).
     loaded, direction, displacement
@@ -120,6 +124,9 @@ class PhaseFieldFracture(Problem):
         dim = mesh.dim()
         if (dim == 3) != (p.kind == "3d"):
             raise ParameterError(f"kind = '{p.kind}' on a {dim}D mesh")
+        if p.split != "none" and p.kind == "plane_stress":
+            raise ParameterError(f"split = '{p.split}' needs the strain's full trace: use "
+                                 f"kind = 'plane_strain' (or a 3D mesh)")
         self.material = Material(p.E, p.nu, p.kind, p.thickness)
         self.field = PhaseField(p.Gc, p.length, p.model, p.residual)
         self.u_basis = Basis(mesh, lagrange(mesh, 1, vector=True), intorder=2)
@@ -164,30 +171,58 @@ class PhaseFieldFracture(Problem):
 
     # -- the two minimizations -------------------------------------------------------------
 
-    def _stiffness(self, d):
+    def _moduli(self, u, d):
+        """``(a, b)`` at the quadrature points with ``sigma = a tr(eps) I + b eps``, the
+        stress of the energy ``g(d) psi+ + psi-`` at ``u``: piecewise linear in ``eps`` (by
+        the sign of ``tr eps`` for the volumetric-deviatoric split), so ``K(u) u`` is the
+        internal force and ``K(u)`` the tangent."""
         lam, mu = self.material.lame
-        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
         g = self.field.degradation(self.d_basis.interpolate(d))
+        if self.parameters.split == "none":
+            return g * lam, 2.0 * g * mu
+        bulk = lam + 2.0 * mu / 3.0
+        tension = trace(sym_grad(self.u_basis.interpolate(u))) > 0.0
+        return np.where(tension, g * bulk, bulk) - 2.0 * g * mu / 3.0, 2.0 * g * mu
+
+    def _stiffness(self, u, d):
+        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
+        a, b = self._moduli(u, d)
 
         @BilinearForm
         def degraded(u, v, w):
             eps_u, eps_v = sym_grad(u), sym_grad(v)
-            return scale * w.g * (lam * trace(eps_u) * trace(eps_v)
-                                  + 2.0 * mu * ddot(eps_u, eps_v))
+            return scale * (w.a * trace(eps_u) * trace(eps_v) + w.b * ddot(eps_u, eps_v))
 
-        return degraded.assemble(self.u_basis, g=g)
+        return degraded.assemble(self.u_basis, a=np.broadcast_to(a, b.shape), b=b)
 
     def _energy_density(self, u):
-        """``psi(eps(u))`` of the undamaged material at the quadrature points."""
+        """``psi+``, the part of the undamaged energy density that damage degrades (all of
+        it without a split), at the quadrature points."""
         lam, mu = self.material.lame
         eps = sym_grad(self.u_basis.interpolate(u))
-        return 0.5 * lam * trace(eps) ** 2 + mu * ddot(eps, eps)
+        if self.parameters.split == "none":
+            return 0.5 * lam * trace(eps) ** 2 + mu * ddot(eps, eps)
+        tr = trace(eps)
+        return 0.5 * (lam + 2.0 * mu / 3.0) * np.maximum(tr, 0.0) ** 2 \
+            + mu * (ddot(eps, eps) - tr ** 2 / 3.0)
 
     def _displacement(self, d, prescribed, u0):
-        K = self._stiffness(d)
+        """Equilibrium at damage ``d``: one solve without a split; with the
+        volumetric-deviatoric split, solves until the cells' tension/compression pattern
+        repeats (a semismooth Newton method on the piecewise linear stress)."""
         values = np.where(self.pulled, prescribed, 0.0)
-        u = solve_constrained(K, np.zeros(K.shape[0]), self.fixed, values, x0=u0)
-        return u, K
+        u, pattern = u0, None
+        for _ in range(MAX_PATTERN_UPDATES):
+            K = self._stiffness(u, d)
+            u = solve_constrained(K, np.zeros(K.shape[0]), self.fixed, values, x0=u)
+            if self.parameters.split == "none":
+                return u, K
+            new = trace(sym_grad(self.u_basis.interpolate(u))) > 0.0
+            if pattern is not None and (new == pattern).all():
+                return u, K
+            pattern = new
+        raise SolverError(f"the tension/compression split did not settle in "
+                          f"{MAX_PATTERN_UPDATES} solves at displacement {prescribed:g}")
 
     def _damage(self, u, lower):
         A, b = self.field.damage_system(self.d_basis, self._energy_density(u))
