@@ -219,3 +219,32 @@ def test_copied_study_folder_reads_its_own_fields(tmp_path):
     files = write_reports(study, tmp_path / "report", stem="s")
     pvd = next(p for p in files if p.endswith("s_levels.pvd"))
     assert open(pvd).read().count("<DataSet") == 4
+
+
+class Oscillating(PowerLaw):
+    """phi oscillates with a growing amplitude under refinement: no extrapolated value."""
+
+    def __call__(self, mesh):
+        h = mesh_size(mesh)
+        level = int(round(np.log2(mesh_size(rectangle(h=0.5)) / h)))
+        return Result(mesh, qoi={"phi": 1.0 + (-2.0) ** level * 0.01},
+                      meta={"ndofs": mesh.nvertices})
+
+
+def test_plot_shows_the_values_of_a_qoi_without_reference(tmp_path, monkeypatch):
+    """A divergent QoI has no extrapolated value to plot errors against: its values are
+    drawn against h on a panel of their own instead of an empty plot."""
+    import matplotlib.pyplot as plt
+    from fem_reg.study.report import plot_convergence
+    study = run_study(Oscillating(), sequence(), cache_dir=tmp_path / "cache", tolerance=0.05)
+    assert study.analysis["phi"]["convergence"] == "divergent"
+    assert study.analysis["phi"].get("extrapolated") is None
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    plot_convergence(study, tmp_path / "p.png")
+    assert len(figures[0].axes) == 1                    # no empty error panel
+    values = figures[0].axes[0]
+    assert len(values.lines) == 1
+    assert sorted(values.lines[0].get_ydata()) == sorted(
+        row["qoi"]["phi"] for row in study.rows)
+    assert (tmp_path / "p.png").stat().st_size > 0

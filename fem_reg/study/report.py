@@ -101,15 +101,41 @@ def plot_convergence(study, path, qoi=None, title=None):
 
     names = qoi or list(study.analysis)
     good = [row for row in study.rows if not row.get("error")]
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    # QoIs with neither an exact nor an extrapolated value (divergent, too few levels) are
+    # drawn as their values against h on a panel of their own, not left out
+    unreferenced = [name for name in names
+                    if study.analysis.get(name, {}).get("reference") is None
+                    and study.analysis.get(name, {}).get("extrapolated") is None]
+    if unreferenced:
+        if len(unreferenced) < len(names):
+            fig, (ax, values) = plt.subplots(1, 2, figsize=(11.5, 4.8))
+        else:                                    # nothing to draw errors of
+            fig, values = plt.subplots(figsize=(6.4, 4.8))
+            ax = None
+        for name in unreferenced:
+            pairs = sorted((row["h"], row["qoi"][name]) for row in good if name in row["qoi"])
+            if pairs:
+                h, phi = zip(*pairs)
+                values.semilogx(h, phi, "o-", label=name)
+        values.set_xlabel("h (representative cell size)")
+        values.set_ylabel("phi")
+        values.set_title("values (no extrapolated reference)" if ax is not None else
+                         f"{title or 'Refinement study'}: values (no extrapolated "
+                         f"reference)", fontsize=10 if ax is None else None)
+        values.grid(True, which="both", alpha=0.3)
+        values.legend(fontsize=8)
+    else:
+        fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    if ax is None:
+        return _save_figure(fig, path)
     plotted = False
     for name in names:
+        if name in unreferenced:
+            continue
         a = study.analysis.get(name, {})
         reference = a.get("reference")
         if reference is None:
             reference = a.get("extrapolated")
-        if reference is None:
-            continue
         pairs = [(row["h"], abs(row["qoi"][name] - reference)) for row in good
                  if name in row["qoi"]]
         pairs = [(h, e) for h, e in pairs if e > 0]
@@ -130,10 +156,19 @@ def plot_convergence(study, path, qoi=None, title=None):
         plotted = True
     ax.set_xlabel("h (representative cell size)")
     ax.set_ylabel("|phi - phi_ref|")
-    ax.set_title(title or "Refinement study")
+    if unreferenced:
+        fig.suptitle(title or "Refinement study")
+        ax.set_title("errors against the reference")
+    else:
+        ax.set_title(title or "Refinement study")
     ax.grid(True, which="both", alpha=0.3)
     if plotted:
         ax.legend(fontsize=8)
+    return _save_figure(fig, path)
+
+
+def _save_figure(fig, path):
+    import matplotlib.pyplot as plt
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
