@@ -59,7 +59,7 @@ def test_fracture_case_file_runs(tmp_path):
     assert summary["qoi"]["final_force"] < 0.05 * summary["qoi"]["peak_force"]
     names = {Path(p).name for p in summary["outputs"]}
     assert {"fracture_sent.vtu", "fracture_sent.pvd", "fracture_sent_load.csv",
-            "fracture_sent_load.png"} <= names
+            "fracture_sent_load.png", "fracture_sent_damage.png"} <= names
 
 
 @pytest.mark.slow
