@@ -51,6 +51,12 @@ def test_energy_balance_before_the_crack_runs(slit_mesh):
                                 history_every=0).solve()
     assert result.qoi["energy_error"] < 5e-3
     assert result.qoi["fracture_energy"] > 0.0          # AT2 damages from the first load
+    # one damage solve per alternate-minimization iteration, one more displacement solve
+    # per step (the equilibrium at the converged damage)
+    solves = result.meta["solves"]
+    assert solves["damage"]["count"] == result.qoi["staggered_iterations"]
+    assert solves["displacement"]["count"] == \
+        result.qoi["staggered_iterations"] + result.qoi["steps"]
 
 
 @pytest.mark.slow

@@ -133,6 +133,8 @@ class PhaseFieldFracture(Problem):
         self.d_basis = Basis(mesh, lagrange(mesh, 1), quadrature=self.u_basis.quadrature)
         self._dirichlet()
         self.d0 = self._initial_damage()
+        # solves and seconds of each subproblem (assembly included), for the run's meta
+        self.timings = {"displacement": np.zeros(2), "damage": np.zeros(2)}
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -213,8 +215,10 @@ class PhaseFieldFracture(Problem):
         values = np.where(self.pulled, prescribed, 0.0)
         u, pattern = u0, None
         for _ in range(MAX_PATTERN_UPDATES):
+            start = time.perf_counter()
             K = self._stiffness(u, d)
             u = solve_constrained(K, np.zeros(K.shape[0]), self.fixed, values, x0=u)
+            self.timings["displacement"] += [1, time.perf_counter() - start]
             if self.parameters.split == "none":
                 return u, K
             new = trace(sym_grad(self.u_basis.interpolate(u))) > 0.0
@@ -225,8 +229,10 @@ class PhaseFieldFracture(Problem):
                           f"{MAX_PATTERN_UPDATES} solves at displacement {prescribed:g}")
 
     def _damage(self, u, lower):
+        start = time.perf_counter()
         A, b = self.field.damage_system(self.d_basis, self._energy_density(u))
         d, _ = minimize_bounded(A, b, lower, 1.0, x0=lower)
+        self.timings["damage"] += [1, time.perf_counter() - start]
         return d
 
     def step(self, prescribed, u, d_prev, limit=None):
@@ -315,7 +321,9 @@ class PhaseFieldFracture(Problem):
         meta = {"problem": self.name, "parameters": asdict(self.parameters),
                 "ndofs": int(self.u_basis.N + self.d_basis.N), "cells": int(cells),
                 "h": float((measure / cells) ** (1.0 / self.mesh.dim())),
-                "step_cuts": cuts, "seconds": seconds}
+                "step_cuts": cuts, "seconds": seconds,
+                "solves": {name: {"count": int(n), "seconds": float(t)}
+                           for name, (n, t) in self.timings.items()}}
         last = self._fields(u, d)
         return Result(self.mesh, point_data=last.point_data, qoi=qoi, meta=meta,
                       history=history,

@@ -1,0 +1,49 @@
+"""The SENT specimen at a fine crack band: the whole load history's time, the alternate-
+minimization iterations and the time per displacement and damage solve.
+
+Miehe et al.'s (2010) single-edge-notched tension test (``examples/fracture_sent.toml``'s
+problem) with ``l`` and the band's element size set here; AT2, no split.
+
+    python benchmarks/fracture_sent.py [--length 0.0075] [--h-crack 0.00375] [--band 0.25]
+        [--steps 70]
+"""
+
+import argparse
+import os
+import resource
+import time
+
+from fem_reg.fracture import PhaseFieldFracture
+from fem_reg.mesh import sent_specimen
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length", type=float, default=0.0075)
+    parser.add_argument("--h-crack", type=float, default=None, help="default: l / 2")
+    parser.add_argument("--band", type=float, default=0.25)
+    parser.add_argument("--steps", type=int, default=70)
+    args = parser.parse_args(argv)
+    h_crack = args.h_crack or args.length / 2
+    print(f"# {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    start = time.perf_counter()
+    mesh = sent_specimen(h=0.05, h_crack=h_crack, band=args.band)
+    meshed = time.perf_counter() - start
+    problem = PhaseFieldFracture(mesh, length=args.length, steps=args.steps, history_every=0)
+    result = problem.solve()
+    total = time.perf_counter() - start
+    solves = result.meta["solves"]
+    print(f"cells {mesh.nelements:,}, unknowns {result.meta['ndofs']:,}; meshing {meshed:.1f} s, "
+          f"whole run {total:.1f} s")
+    print(f"load steps {int(result.qoi['steps'])} ({result.meta['step_cuts']} halvings), "
+          f"alternate-minimization iterations {int(result.qoi['staggered_iterations'])}")
+    for name, entry in solves.items():
+        print(f"{name} solves: {entry['count']}, {entry['seconds']:.1f} s, "
+              f"{1e3 * entry['seconds'] / max(entry['count'], 1):.1f} ms each")
+    print(f"peak force {result.qoi['peak_force']:.4f} kN; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2:.2f} GB; load "
+          f"{os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
