@@ -4,6 +4,7 @@ critical stress (Pham et al. 2011; Tanne et al. 2018)."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from skfem import Basis, BilinearForm, ElementLineP1, MeshLine1
 from skfem.helpers import dot, grad
@@ -113,3 +114,25 @@ def test_bounded_minimization_meets_the_kkt_conditions():
     assert np.abs(gradient[inside]).max() < 1e-10
     assert (gradient[x == -0.5] >= -1e-12).all() and (gradient[x == 0.5] <= 1e-12).all()
     assert inside.any() and (~inside).any()
+
+
+def test_the_fallback_for_cycling_active_sets_finds_the_same_minimizer():
+    """When the active sets cycle (possible when A is not an M-matrix, as on obtuse
+    triangles) L-BFGS-B finishes; on a dense SPD problem with positive off-diagonal entries
+    it finds the active-set method's minimizer, meeting the KKT conditions."""
+    from fem_reg.fracture.bounded import _quasi_newton
+    rng = np.random.default_rng(7)
+    n = 40
+    B = rng.standard_normal((n, n))
+    A = B @ B.T + 0.5 * n * np.eye(n) * 0.05
+    b = rng.normal(0.0, 5.0, n)
+    exact, _ = minimize_bounded(A, b, 0.0, 1.0)
+    x = _quasi_newton(sp.csr_matrix(A), b, np.zeros(n), np.ones(n), np.full(n, 0.5))
+    assert np.abs(x - exact).max() < 1e-6
+    gradient = A @ x - b
+    inside = (x > 0.0) & (x < 1.0)
+    scale = np.abs(b).max()
+    assert (x >= 0).all() and (x <= 1).all()
+    assert np.abs(gradient[inside]).max() < 1e-6 * scale
+    assert (gradient[x == 0.0] >= -1e-6 * scale).all()
+    assert (gradient[x == 1.0] <= 1e-6 * scale).all()

@@ -24,7 +24,9 @@ def minimize_bounded(A, b, lower, upper, x0=None, max_iterations=100):
 
     Each step fixes at its bound every variable whose projected Newton step would leave the
     box (``x - (A x - b) / diag(A)`` beyond a bound) and solves for the others; it stops when
-    the active sets repeat. Raises :class:`SolverError` after ``max_iterations`` steps.
+    the active sets repeat. If they cycle (possible when ``A`` is not an M-matrix),
+    L-BFGS-B finishes from the last iterate. Raises :class:`SolverError` after
+    ``max_iterations`` steps.
     """
     A = sp.csr_matrix(A)
     n = A.shape[0]
@@ -42,6 +44,7 @@ def minimize_bounded(A, b, lower, upper, x0=None, max_iterations=100):
     # a variable at its bound with a vanishing gradient (a converged alternate minimization
     # re-solved) must not flip in and out of the active set on round-off
     slack = ROUND_OFF * (1.0 + np.abs(lower) + np.abs(upper))
+    seen = set()
     for iteration in range(1, max_iterations + 1):
         trial = x - (A @ x - b) / diagonal
         new_lower = (trial < lower - slack) | (lower == upper)
@@ -49,6 +52,13 @@ def minimize_bounded(A, b, lower, upper, x0=None, max_iterations=100):
         if at_lower is not None and (new_lower == at_lower).all() and \
                 (new_upper == at_upper).all():
             return np.clip(x, lower, upper), iteration - 1
+        key = hash(np.packbits(new_lower).tobytes() + np.packbits(new_upper).tobytes())
+        if key in seen:
+            # the active sets cycle (possible when A is not an M-matrix, e.g. on obtuse
+            # triangles): finish with a projected quasi-Newton method, always convergent
+            # for a convex problem
+            return _quasi_newton(A, b, lower, upper, np.clip(x, lower, upper)), iteration
+        seen.add(key)
         at_lower, at_upper = new_lower, new_upper
         x = np.where(at_lower, lower, np.where(at_upper, upper, x))
         free = np.flatnonzero(~(at_lower | at_upper))
@@ -58,3 +68,26 @@ def minimize_bounded(A, b, lower, upper, x0=None, max_iterations=100):
             x[free] = spla.spsolve(A[free][:, free].tocsc(), rhs)
     raise SolverError(f"the bound-constrained damage problem did not settle its active set in "
                       f"{max_iterations} steps")
+
+
+def _quasi_newton(A, b, lower, upper, x0):
+    """L-BFGS-B on the quadratic (scipy), to the gradient's round-off level."""
+    from scipy.optimize import minimize
+    scale = max(float(np.abs(b).max()), float(np.abs(A @ x0).max()), 1e-300)
+
+    def energy(x):
+        Ax = A @ x
+        return 0.5 * x @ Ax - b @ x, Ax - b
+
+    fixed = lower == upper
+    bounds = np.column_stack((lower, upper))
+    result = minimize(energy, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 20_000, "ftol": 1e-15, "gtol": 1e-12 * scale})
+    x = np.clip(result.x, lower, upper)
+    x[fixed] = lower[fixed]
+    gradient = A @ x - b
+    inside = (x > lower) & (x < upper)
+    if inside.any() and np.abs(gradient[inside]).max() > 1e-6 * scale:
+        raise SolverError(f"the bound-constrained damage problem did not converge "
+                          f"(projected gradient {np.abs(gradient[inside]).max():.2e})")
+    return x

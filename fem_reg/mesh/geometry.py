@@ -568,7 +568,8 @@ def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5
     ``slit = True`` makes the notch a geometric slit (its nodes doubled but for the tip);
     ``False`` leaves the mesh whole (the notch is then modelled by an initial damage band).
     Elements of ``h_crack`` (default ``h``) fill the band ``|y - width/2| <= band`` ahead of
-    the notch, where the crack runs in tension.
+    the notch, where the crack runs in tension, and without a slit also along the notch
+    (a damage band there must be resolved by the mesh to act as a notch).
 
     Boundaries: ``bottom``, ``top``, ``left``, ``right``, ``notch`` (with a slit, its upper
     face; ``notch_lower`` the lower one), ``ligament`` (the mid-line ahead of the notch).
@@ -583,7 +584,8 @@ def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5
     names = {"bottom": [(0, 1)], "right": [(1, 2), (2, 3)], "top": [(3, 4)],
              "left": [(4, 5), (5, 0)], "notch": [(5, 6)], "ligament": [(6, 2)]}
     size = h if h_crack is None else positive("h_crack", h_crack)
-    box = (min(a, W) - band, W + h, c - band, c + band, size) if size < h else None
+    start = a - band if slit else -h
+    box = (start, W + h, c - band, c + band, size) if size < h else None
     mesh = planar_mesh(pts, polygons, names, h, cell_type=cell_type,
                        subdomain_names={"lower": [0], "upper": [1]}, refine_box=box,
                        source="sent_specimen")
