@@ -295,7 +295,8 @@ class PhaseFieldFracture(Problem):
         return self._result(u, d, rows, history, time.perf_counter() - start, cuts)
 
     def _fracture_energy(self, d):
-        """The fracture energy, minus that of the initial damage band (not dissipated)."""
+        """The fracture energy of ``d`` (times the thickness in 2D); the dissipated energy
+        subtracts that of the initial damage band."""
         scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
         return scale * self.field.fracture_energy(self.d_basis, d)
 
