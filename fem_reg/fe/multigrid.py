@@ -363,6 +363,15 @@ class _Assembler:
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n, self.n))
 
 
+def _in_free_order(P, row_dofs, free):
+    """The rows of ``P`` (row ``i`` belongs to DOF ``row_dofs[i]``) that are ``free`` DOFs,
+    in the order of ``free``: the fine operator's rows."""
+    position = np.full(len(row_dofs), -1, dtype=np.int64)
+    position[np.asarray(free)] = np.arange(len(free))
+    rows = position[row_dofs]
+    return P[rows >= 0][np.argsort(rows[rows >= 0])]
+
+
 class _VCycle:
     """A symmetric V-cycle over ``operators`` (fine first) with damped Jacobi smoothing
     (``_diagonals``: weight / diagonal), the ``_prolongations`` / ``_restrictions`` between
@@ -370,10 +379,24 @@ class _VCycle:
 
     nlevels: int
     smoothing: int
+    weight: float
     operators: list
     _diagonals: list
     _prolongations: list
     _restrictions: list
+
+    def _install(self, operators, diagonals):
+        """Take the levels' operators (fine first) and the diagonals of all but the
+        coarsest: Jacobi factors, large CSR products split over the cores (the splits kept
+        while the pattern is), the coarsest factorized."""
+        self._diagonals = [self.weight / d for d in diagonals]
+        if not self.operators:
+            self.operators = [RowBlocks(A) if sp.issparse(A) and A.shape[0] > PARALLEL_ROWS
+                              else A for A in operators]
+        else:
+            self.operators = [old.update(A) if isinstance(old, RowBlocks) else A
+                              for old, A in zip(self.operators, operators)]
+        self._factorize(operators[-1])
 
     def _factorize(self, coarsest):
         try:
@@ -461,10 +484,7 @@ class Multigrid(_VCycle):
             children, P, coarse_free, cell_dofs = _coarsen(shape, free_now, dim, components)
             if level == 1:
                 # rows in the fine operator's order (its free DOFs), cells the mesh's
-                position = np.full(nodal_dofs.size, -1, dtype=np.int64)
-                position[free] = np.arange(len(free))
-                rows = position[grid_dofs]
-                P = P[rows >= 0][np.argsort(rows[rows >= 0])]
+                P = _in_free_order(P, grid_dofs, free)
                 children = grid.cells[children]
             else:
                 P = P[free_now]
@@ -515,15 +535,8 @@ class Multigrid(_VCycle):
                 children = cells[self._children[level]]              # (npar, 2^dim, nb, nb)
                 cells = np.einsum("cia,pcij,cjb->pab", Q, children, Q, optimize=True)
             operators.append(self._assemblers[level].matrix(cells))
-        self._diagonals = [self.weight / (A.diagonal() if isinstance(A, GridOperator)
-                                          else self._diagonal(A)) for A in operators[:-1]]
-        if not self.operators:
-            self.operators = [RowBlocks(A) if sp.issparse(A) and A.shape[0] > PARALLEL_ROWS
-                              else A for A in operators]
-        else:
-            self.operators = [old.update(A) if isinstance(old, RowBlocks) else A
-                              for old, A in zip(self.operators, operators)]
-        self._factorize(operators[-1])
+        self._install(operators, [A.diagonal() if isinstance(A, GridOperator)
+                                  else self._diagonal(A) for A in operators[:-1]])
 
 
 def nested_interpolation(coarse, fine):
@@ -587,8 +600,6 @@ class NestedMultigrid(_VCycle):
         fine_free[free] = True
         node_major = nodal_dofs.T.reshape(-1)                  # node-major -> the DOF
         free_now = fine_free[node_major]
-        rows = np.full(nodal_dofs.size, -1, dtype=np.int64)
-        rows[np.asarray(free)] = np.arange(len(free))
         self._prolongations, self._restrictions = [], []
         for level in range(self.nlevels, 0, -1):
             fine, coarse = meshes[level], meshes[level - 1]
@@ -596,8 +607,7 @@ class NestedMultigrid(_VCycle):
                         format="csr")
             coarse_free = free_now[:components * coarse.nvertices]   # coarse vertices first
             if level == self.nlevels:
-                order = rows[node_major]
-                P = P[order >= 0][np.argsort(order[order >= 0])]
+                P = _in_free_order(P, node_major, free)
             else:
                 P = P[free_now]
             P = P[:, coarse_free].tocsr()
@@ -613,7 +623,5 @@ class NestedMultigrid(_VCycle):
         operators = [K.tocsr()]
         for P, R in zip(self._prolongations, self._restrictions):
             operators.append((R @ (operators[-1] @ P)).tocsr())
-        self._diagonals = [self.weight / A.diagonal() for A in operators[:-1]]
-        self.operators = [RowBlocks(A) if A.shape[0] > PARALLEL_ROWS else A
-                          for A in operators]
-        self._factorize(operators[-1])
+        # the products' patterns are new arrays every time: no cached diagonal positions
+        self._install(operators, [A.diagonal() for A in operators[:-1]])

@@ -21,7 +21,7 @@ from ..io import Result
 from ..mesh import boundary
 from ..problem import Problem
 from .bounded import minimize_bounded
-from .model import MODELS, PhaseField
+from .model import PhaseField
 
 SPLITS = ("none", "volumetric_deviatoric")
 MAX_PATTERN_UPDATES = 50
@@ -87,7 +87,6 @@ class FractureParameters:
     def __post_init__(self):
         Material(self.E, self.nu, self.kind, self.thickness)
         PhaseField(self.Gc, self.length, self.model, self.residual)
-        one_of("model", self.model, MODELS)
         one_of("split", self.split, SPLITS)
         check_supports(mapping("supports", self.supports))
         one_of("direction", self.direction, ("x", "y", "z"))
