@@ -143,3 +143,21 @@ def test_gmsh_failure_is_a_mesh_error():
     # blossom quads need an even number of boundary divisions; h = 22 gives odd ones
     with pytest.raises(MeshError, match=r"cook_membrane.*h = 22 with quad cells"):
         cook_membrane(h=22.0, cell_type="quad")
+
+
+def _ignored_signals():
+    """The kernel's set of ignored signals for this process (Python's own table can be stale
+    when a C library changes a disposition behind its back)."""
+    with open("/proc/self/status") as status:
+        mask = next(int(line.split()[1], 16) for line in status if line.startswith("SigIgn"))
+    return {number for number in range(1, 64) if mask >> (number - 1) & 1}
+
+
+def test_meshing_keeps_python_signal_dispositions():
+    """gmsh's initialize resets SIGPIPE to its default, which killed a process pool study
+    (status -13) when its shutdown wrote to a dead worker's pipe."""
+    import signal
+    assert signal.SIGPIPE in _ignored_signals()
+    rectangle(0.5)
+    assert signal.SIGPIPE in _ignored_signals()
+    assert signal.getsignal(signal.SIGTERM) is not None

@@ -40,7 +40,9 @@ def gmsh_model(name):
         handlers = _python_signal_handlers()
         gmsh.initialize(readConfigFiles=False, interruptible=False)
         # gmsh's initialize installs its own C handler for SIGTERM (the process then dies
-        # with no message and no clean-up): give Python's handlers back
+        # with no message and no clean-up) and sets SIGPIPE back to its default (a write to
+        # a closed pipe, e.g. a process pool's at shutdown, then kills the process): give
+        # Python's handlers back
         for number, handler in handlers.items():
             signal.signal(number, handler)
     previous = None if started else gmsh.model.getCurrent()
@@ -58,11 +60,12 @@ def gmsh_model(name):
 
 
 def _python_signal_handlers():
-    """The Python-level handlers of SIGINT and SIGTERM (main thread only: elsewhere they
-    cannot be set, and the main thread's are kept)."""
+    """The Python-level handlers of SIGINT, SIGTERM and SIGPIPE (main thread only: elsewhere
+    they cannot be set, and the main thread's are kept)."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)
+    return {number: signal.getsignal(number)
+            for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)
             if signal.getsignal(number) is not None}
 
 
