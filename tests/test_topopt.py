@@ -231,7 +231,9 @@ def test_helmholtz_filter_mbb_is_close_to_the_cone_filter_design():
 
 @pytest.mark.parametrize("options", [{"optimizer": "oc"},
                                      {"optimizer": "mma", "projection": True, "beta_every": 5,
-                                      "solver": "amg"}], ids=["oc-direct", "mma-amg"])
+                                      "solver": "amg"},
+                                     {"optimizer": "oc", "penalty_start": 1.0, "penalty_every": 3}],
+                         ids=["oc-direct", "mma-amg", "oc-penalty-continuation"])
 def test_resume_gives_the_uninterrupted_result(tmp_path, options):
     mesh = cantilever(h=0.15)
     settings = {**CANTILEVER, "filter_radius": 0.25, "max_iterations": 16,
@@ -251,6 +253,25 @@ def test_resume_gives_the_uninterrupted_result(tmp_path, options):
     assert np.array_equal(resumed.cell_data["density"], straight.cell_data["density"])
     history = resumed.series["convergence"]
     assert history["compliance"] == straight.series["convergence"]["compliance"]
+
+
+def test_penalty_continuation_ends_at_the_final_penalty():
+    """From p = 1 (a convex problem) up by 0.5 per stage to p = 3: the history's penalty
+    column climbs in those steps, the run converges only at p = 3, and the reported compliance
+    is the final design's compliance at p = 3, recomputed independently."""
+    mesh = cantilever(h=0.15)
+    settings = {**CANTILEVER, "filter_radius": 0.25, "max_iterations": 300,
+                "penalty_start": 1.0, "penalty_every": 15}
+    problem = TopOpt(mesh, **settings)
+    result = problem.solve()
+    penalties = np.array(result.series["convergence"]["penalty"])
+    assert penalties[0] == 1.0 and penalties[-1] == 3.0
+    assert set(np.diff(penalties)) <= {0.0, 0.5}
+    assert result.meta["stop"] == "converged" and result.meta["final_penalty"] == 3.0
+    again = problem.evaluate(result.cell_data["design"])
+    assert result.qoi["compliance"] == pytest.approx(again["compliance"], rel=1e-9)
+    first_stage = np.flatnonzero(penalties == 1.0)
+    assert 1 < len(first_stage) <= 15
 
 
 def test_resume_refuses_another_case(tmp_path):
@@ -355,6 +376,8 @@ def test_3d_cantilever_improves_and_keeps_the_volume(tmp_path):
     ({"point_supports": [{"at": [0.0, 0.0], "fixed": "w"}]}, r"fixed components"),
     ({"supports": {"clamped": "glued"}}, r"supports\.clamped must be one of"),
     ({"volume_fraction": 1.5}, r"volume_fraction"),
+    ({"penalty_start": 4.0}, r"penalty_start"),
+    ({"penalty_start": 1.0, "penalty_step": 0.0}, r"penalty_step"),
     ({"Emin": 2.0}, r"Emin"),
     ({"passive": {"beam": "solid"}}, r"every cell is passive"),
     ({"kind": "3d"}, r"does not fit a 2D mesh"),

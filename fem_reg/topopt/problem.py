@@ -40,7 +40,8 @@ OPTIMIZERS = ("oc", "mma")
 PASSIVE = ("solid", "void")
 SOLVERS = METHODS
 LOAD_KEYS = ("traction", "point_loads", "weight")
-CHECKPOINT_VERSION = 2     # 2: the last analysed design is kept (outputs can be rebuilt)
+CHECKPOINT_VERSION = 3     # 2: the last analysed design is kept (outputs can be rebuilt)
+                           # 3: the penalty continuation's state
 
 
 def _force(name, value):
@@ -68,6 +69,11 @@ class TopOptParameters:
         Young's modulus of void (``0 < Emin < E``), 1e-9 E in the 88-line code.
     penalty
         SIMP exponent ``p``.
+    penalty_start, penalty_step, penalty_every
+        Penalty continuation (off unless ``penalty_start`` is given): start at
+        ``penalty_start`` (1 makes the first problem convex, so every mesh starts on the same
+        path), raise by ``penalty_step`` every ``penalty_every`` iterations or when the design
+        settles, up to ``penalty``; then the projection's continuation, if any.
     volume_fraction
         Allowed material volume over the domain's volume.
     filter
@@ -82,7 +88,8 @@ class TopOptParameters:
     optimizer, move
         ``"oc"`` or ``"mma"``, and the move limit per iteration.
     max_iterations, tolerance
-        Stop when the largest design change is below ``tolerance`` (at ``beta_max``).
+        Stop when the largest design change is below ``tolerance`` (at ``penalty`` and
+        ``beta_max``).
     supports
         ``{boundary: clamped | pinned | fixed_x | fixed_y | fixed_z}``
         (:mod:`fem_reg.fe.supports`).
@@ -111,6 +118,9 @@ class TopOptParameters:
     order: int = 1
     Emin: float = 1e-9
     penalty: float = 3.0
+    penalty_start: float | None = None
+    penalty_step: float = 0.5
+    penalty_every: int = 50
     volume_fraction: float = 0.5
     filter: str = "helmholtz"
     filter_radius: float = 1.5
@@ -139,6 +149,10 @@ class TopOptParameters:
         integer("order", self.order, low=1, high=2)
         number("Emin", self.Emin, low=0.0, low_open=True, high=self.E, high_open=True)
         number("penalty", self.penalty, low=1.0)
+        if self.penalty_start is not None:
+            number("penalty_start", self.penalty_start, low=1.0, high=self.penalty)
+        positive("penalty_step", self.penalty_step)
+        integer("penalty_every", self.penalty_every, low=1)
         number("volume_fraction", self.volume_fraction, low=0.0, low_open=True, high=1.0)
         one_of("filter", self.filter, FILTERS)
         positive("filter_radius", self.filter_radius)
@@ -194,8 +208,9 @@ class TopOptParameters:
 class DesignState:
     """Where an optimization stands after an iteration: what a checkpoint holds.
 
-    ``x`` is the design to analyse next; ``x_analysed`` and ``beta_analysed`` the last
-    analysed one (the result's); ``scale`` the first compliance (MMA's normalization);
+    ``x`` is the design to analyse next; ``x_analysed``, ``beta_analysed`` and
+    ``penalty_analysed`` the last analysed one (the result's); ``beta``, ``penalty`` and
+    ``since`` (the iteration of the last continuation step) where the continuation stands; ``scale`` the first compliance (MMA's normalization);
     ``history`` one row of ``HISTORY`` per iteration; ``snapshots`` the (design, filtered,
     projected) densities kept for the PVD at ``snapshot_iterations``; ``mma`` MMA's arrays.
     """
@@ -204,7 +219,9 @@ class DesignState:
     x_analysed: np.ndarray
     beta_analysed: float
     beta: float
-    beta_since: int = 0
+    penalty_analysed: float
+    penalty: float
+    since: int = 0
     scale: float = 0.0
     converged: bool = False
     U: np.ndarray | None = None
@@ -213,17 +230,19 @@ class DesignState:
     snapshot_iterations: list = field(default_factory=list)
     mma: dict = field(default_factory=dict)
 
-    def advance(self, row, new, active, U, scale, beta, since, converged, snapshot, mma):
-        """Record an analysed iteration and move to the updated design."""
+    def advance(self, row, new, active, U, scale, continuation, converged, snapshot, mma):
+        """Record an analysed iteration and move to the updated design; ``continuation``
+        is the next ``(beta, penalty, since)``."""
         if snapshot is not None:
             self.snapshots.append(snapshot)
             self.snapshot_iterations.append(row[0])
         self.history.append(row)
-        self.x_analysed, self.beta_analysed = self.x.copy(), self.beta
+        self.x_analysed = self.x.copy()
+        self.beta_analysed, self.penalty_analysed = self.beta, self.penalty
         self.x = self.x.copy()
         self.x[active] = new
         self.iteration, self.U, self.scale = row[0], U, scale
-        self.beta, self.beta_since, self.converged = beta, since, converged
+        (self.beta, self.penalty, self.since), self.converged = continuation, converged
         self.mma = {k: np.copy(v) for k, v in mma.items()}
 
     def arrays(self, ncells):
@@ -231,7 +250,8 @@ class DesignState:
         n, m = len(self.history), len(self.snapshots)
         return {"iteration": self.iteration, "x": self.x, "x_analysed": self.x_analysed,
                 "beta_analysed": self.beta_analysed, "beta": self.beta,
-                "beta_since": self.beta_since, "scale": self.scale,
+                "penalty_analysed": self.penalty_analysed, "penalty": self.penalty,
+                "since": self.since, "scale": self.scale,
                 "converged": self.converged,
                 "U": np.zeros(0) if self.U is None else self.U,
                 "history": np.array(self.history).reshape(n, len(HISTORY)),
@@ -245,7 +265,9 @@ class DesignState:
         return cls(iteration=int(stored["iteration"]), x=stored["x"].copy(),
                    x_analysed=stored["x_analysed"].copy(),
                    beta_analysed=float(stored["beta_analysed"]), beta=float(stored["beta"]),
-                   beta_since=int(stored["beta_since"]), scale=float(stored["scale"]),
+                   penalty_analysed=float(stored["penalty_analysed"]),
+                   penalty=float(stored["penalty"]), since=int(stored["since"]),
+                   scale=float(stored["scale"]),
                    converged=bool(stored["converged"]),
                    U=stored["U"].reshape(load_shape) if stored["U"].size else None,
                    history=[tuple(row) for row in stored["history"]],
@@ -411,24 +433,31 @@ class TopOpt(Problem):
         slope[~self.active] = 0.0
         return rho_f, rho, slope
 
-    def evaluate(self, x, beta=None, U0=None):
-        """Compliance, volume fraction and their gradients with respect to ``x``.
+    def evaluate(self, x, beta=None, U0=None, penalty=None):
+        """Compliance, volume fraction and their gradients with respect to ``x`` (at the
+        final ``beta`` and ``penalty`` unless given).
 
         Returns ``dict(compliance, volume, dc, dv, U, rho_f, rho)``; ``dc`` is the filtered
         sensitivity when ``filter = "sensitivity"``.
         """
         p = self.parameters
         beta = p.beta if beta is None else beta
+        penalty = p.penalty if penalty is None else penalty
         rho_f, rho, slope = self.densities(x, beta)
         contrast = 1.0 - p.Emin / p.E
-        scale = p.Emin / p.E + contrast * rho ** p.penalty
+        # the Helmholtz filter can undershoot 0 slightly (its discrete maximum principle
+        # fails on distorted or coarse meshes): below 0 the stiffness is void's, so that a
+        # non-integer penalty has a real power and no cell is softer than void
+        solid = np.maximum(rho, 0.0)
+        scale = p.Emin / p.E + contrast * solid ** penalty
         K = None if self.solver.matrix_free else self.stiffness.matrix(scale)
         U = self.solver.solve(K, self.loads, U0, scale)
         compliance = float(np.sum(self.weights * np.einsum("ij,ij->j", self.loads, U)))
         energy = np.zeros(self.mesh.nelements)
         for j, w in enumerate(self.weights):
             energy += w * self.stiffness.energies(self.stiffness.expand(U[:, j]))
-        dc_drho = -p.penalty * contrast * rho ** (p.penalty - 1.0) * energy
+        dc_drho = np.where(rho > 0.0, -penalty * contrast * solid ** (penalty - 1.0) * energy,
+                           0.0)
         total = self.volumes.sum()
         volume = float(self.volumes @ rho / total)
         dv_drho = self.volumes / total
@@ -459,8 +488,9 @@ class TopOpt(Problem):
         p = self.parameters
         x = np.full(self.mesh.nelements, self.start)
         x[self.solid], x[self.void] = 1.0, 0.0
+        penalty = p.penalty if p.penalty_start is None else p.penalty_start
         return DesignState(iteration=0, x=x, x_analysed=x.copy(), beta_analysed=p.beta,
-                           beta=p.beta)
+                           beta=p.beta, penalty_analysed=penalty, penalty=penalty)
 
     def _save(self, path, state):
         """Write ``state`` atomically, with what identifies the case."""
@@ -526,7 +556,8 @@ class TopOpt(Problem):
                 and state.history:
             # the run had finished (its outputs may be lost): rebuild its result from the
             # last analysed design without optimizing again
-            last = self.evaluate(state.x_analysed, state.beta_analysed, state.U)
+            last = self.evaluate(state.x_analysed, state.beta_analysed, state.U,
+                                 state.penalty_analysed)
             result = self._result(state, last, time.perf_counter() - start)
             result.meta["rebuilt_from_checkpoint"] = True
             return result
@@ -534,31 +565,33 @@ class TopOpt(Problem):
         try:
             while state.iteration < p.max_iterations and not state.converged:
                 tick = time.perf_counter()
-                last = self.evaluate(state.x, state.beta, state.U)
+                last = self.evaluate(state.x, state.beta, state.U, state.penalty)
                 scale = state.scale or last["compliance"]
                 new = self._step(state.x, last, state.beta, mma, scale)
                 change = float(np.abs(new - state.x[self.active]).max())
-                beta, since, it = state.beta, state.beta_since, state.iteration + 1
-                converged = change < p.tolerance and (not p.projection or beta >= p.beta_max)
-                if not converged and p.projection and beta < p.beta_max and \
-                        (it - since >= p.beta_every or change < p.tolerance):
-                    beta, since = min(2.0 * beta, p.beta_max), it
-                    if mma is not None:
-                        mma.reset()
+                it = state.iteration + 1
+                continuation = self._continuation(state, it, change)
+                converged = continuation is None and change < p.tolerance
+                if continuation is None:
+                    continuation = (state.beta, state.penalty, state.since)
+                elif mma is not None:
+                    mma.reset()
                 row = (it, last["compliance"], last["volume"], change, state.beta,
-                       self._grayness(last["rho"]), self.solver.iterations,
+                       state.penalty, self._grayness(last["rho"]), self.solver.iterations,
                        time.perf_counter() - tick)
                 snapshot = np.stack([state.x, last["rho_f"], last["rho"]]) \
                     if p.history_every and (it == 1 or it % p.history_every == 0) else None
                 with signals_held():              # a checkpoint never sees half an update
-                    state.advance(row, new, self.active, last["U"], scale, beta, since,
+                    state.advance(row, new, self.active, last["U"], scale, continuation,
                                   converged, snapshot,
                                   mma.state() if mma is not None else {})
                 if progress is not None:
                     progress(it, p.max_iterations,
                              f"c {last['compliance']:.5g}  V {last['volume']:.3f}  "
                              f"change {change:.3f}" + (f"  beta {row[4]:g}" if p.projection
-                                                       else "") + f"  {self._solver_text()}")
+                                                       else "")
+                             + (f"  p {row[5]:g}" if p.penalty_start is not None else "")
+                             + f"  {self._solver_text()}")
                 if checkpoint and (it % p.checkpoint_every == 0 or converged
                                    or it == p.max_iterations):
                     self._save(checkpoint, state)
@@ -570,6 +603,20 @@ class TopOpt(Problem):
             raise CheckpointError(f"the checkpoint is already at iteration {state.iteration} = "
                                  f"max_iterations; raise max_iterations to continue")
         return self._result(state, last, time.perf_counter() - start)
+
+    def _continuation(self, state, it, change):
+        """The next ``(beta, penalty, since)`` if the continuation takes a step after
+        iteration ``it`` (the period is over, or the design has settled), else None. The
+        penalty rises first, then beta doubles."""
+        p = self.parameters
+        settled = change < p.tolerance
+        if state.penalty < p.penalty:
+            if settled or it - state.since >= p.penalty_every:
+                return state.beta, min(state.penalty + p.penalty_step, p.penalty), it
+        elif p.projection and state.beta < p.beta_max:
+            if settled or it - state.since >= p.beta_every:
+                return min(2.0 * state.beta, p.beta_max), state.penalty, it
+        return None
 
     def _solver_text(self):
         """The solver for the progress line: ``direct``, ``multigrid-CG 11`` (iterations)."""
@@ -612,6 +659,7 @@ class TopOpt(Problem):
                "iterations": len(history)}
         meta = {"problem": self.name, "parameters": asdict(p), "stop": reason,
                 "iterations": len(history), "final_beta": state.beta,
+                "final_penalty": state.penalty,
                 "ndofs": int(self.stiffness.ndofs), "cells": int(mesh.nelements),
                 "h": float((self.volumes.mean()) ** (1.0 / mesh.dim())),
                 "solver": self.solver.method, "seconds": seconds,
@@ -622,5 +670,5 @@ class TopOpt(Problem):
                       history=steps, series=series)
 
 
-HISTORY = ("iteration", "compliance", "volume_fraction", "change", "beta", "grayness",
-           "cg_iterations", "seconds")
+HISTORY = ("iteration", "compliance", "volume_fraction", "change", "beta", "penalty",
+           "grayness", "cg_iterations", "seconds")
