@@ -320,7 +320,8 @@ def main(argv=None):
     except KeyboardInterrupt as err:
         what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
         print(f"fem-reg: error: {command} {what}: {args.interrupted}", file=sys.stderr)
-        if any(t.name == "fem_reg solve" and t.is_alive() for t in threading.enumerate()):
+        from .resources import SOLVING
+        if any(t.name == SOLVING and t.is_alive() for t in threading.enumerate()):
             # a factorization abandoned in C: leave without finalizing under its feet
             sys.stdout.flush()
             sys.stderr.flush()

@@ -21,7 +21,7 @@ import skfem
 
 from ..checks import one_of
 from ..errors import ParameterError, SingularSystemError, SolverError
-from ..resources import interruptible
+from ..resources import OwnedFactor, interruptible
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +79,17 @@ def _check_null_space(A, near_null_space, names):
 
 def _solve_superlu(A, b):
     try:
-        lu = interruptible(spla.splu, A.tocsc(), size=A.shape[0])
+        owned = OwnedFactor(spla.splu, A.tocsc(), size=A.shape[0])
     except RuntimeError as err:           # "Factor is exactly singular"
         raise SingularSystemError(f"singular system ({err}); check the supports") from err
-    pivots = np.abs(lu.U.diagonal())
-    ratio = pivots.min() / pivots.max()
-    if ratio < PIVOT_RATIO:
-        raise SingularSystemError(f"singular system: pivot ratio {ratio:.1e} < "
-                                  f"{PIVOT_RATIO:.0e}; a mode is unconstrained (missing "
-                                  f"supports?)")
-    return lu.solve(b)
+    with owned:
+        pivots = np.abs(owned.factor.U.diagonal())
+        ratio = pivots.min() / pivots.max()
+        if ratio < PIVOT_RATIO:
+            raise SingularSystemError(f"singular system: pivot ratio {ratio:.1e} < "
+                                      f"{PIVOT_RATIO:.0e}; a mode is unconstrained (missing "
+                                      f"supports?)")
+        return owned.solve(b)
 
 
 def _solve_pardiso(A, b):

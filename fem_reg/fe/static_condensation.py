@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SingularSystemError
-from ..resources import interruptible
+from ..resources import OwnedFactor
 from .solvers import PIVOT_RATIO
 
 BLOCK = 256          # right-hand sides per back-substitution while forming S (memory bound)
@@ -56,13 +56,13 @@ class StaticCondensation:
         self._K_CR = K[C][:, R].tocsc()
         try:
             # symmetric positive definite: diagonal pivots keep the fill of a Cholesky
-            self._lu = interruptible(spla.splu, K_CC, size=K_CC.shape[0],
-                                     permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                     options={"SymmetricMode": True})
+            self._lu = OwnedFactor(spla.splu, K_CC, size=K_CC.shape[0],
+                                   permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                   options={"SymmetricMode": True})
         except RuntimeError as err:
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest is "
                                       f"singular ({err})") from None
-        pivots = np.abs(self._lu.U.diagonal())
+        pivots = np.abs(self._lu.factor.U.diagonal())
         if pivots.size and pivots.min() < PIVOT_RATIO * pivots.max():
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest has a "
                                       f"free (rigid-body) mode (pivot ratio "

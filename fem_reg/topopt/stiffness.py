@@ -21,7 +21,7 @@ from skfem.assembly import Dofs
 
 from ..checks import one_of
 from ..errors import ParameterError, SolverError
-from ..resources import interruptible
+from ..resources import OwnedFactor
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
 from ..fe.multigrid import first_cell_matrix
 from ..fe.pattern import csr_pattern
@@ -256,9 +256,13 @@ class StiffnessSolver:
             # SuperLU: diagonal pivots in symmetric mode (K is SPD); partial pivoting on the
             # 1e9 stiffness contrast of SIMP multiplies the fill by ~8 (1.66 s vs 0.06 s at
             # 11k unknowns)
-            U = self._pardiso(K, F) if has_pardiso() else \
-                interruptible(spla.splu, K.tocsc(), size=K.shape[0], permc_spec="MMD_AT_PLUS_A",
-                              diag_pivot_thresh=0.0, options={"SymmetricMode": True}).solve(F)
+            if has_pardiso():
+                U = self._pardiso(K, F)
+            else:
+                with OwnedFactor(spla.splu, K.tocsc(), size=K.shape[0],
+                                 permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                 options={"SymmetricMode": True}) as owned:
+                    U = owned.solve(F)
             residual = np.linalg.norm(K @ U - F) / max(np.linalg.norm(F), 1e-300)
             if not np.isfinite(residual) or residual > 1e-6:
                 raise SolverError(f"direct solve failed (relative residual {residual:.2e}): "
