@@ -161,3 +161,16 @@ def test_meshing_keeps_python_signal_dispositions():
     rectangle(0.5)
     assert signal.SIGPIPE in _ignored_signals()
     assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def test_remeshing_shrinks_local_sizes_with_h():
+    """A study's levels refine the crack band (``h_crack``) with the rest of the mesh."""
+    sizes = []
+    for level in range(2):
+        mesh = Remeshing("sent_specimen", 0.1, 2, h_crack=0.02, band=0.05).mesh(level)
+        x = mesh.p[:, mesh.facets]
+        middle = x.mean(axis=1)
+        ahead = (middle[0] > 0.6) & (np.abs(middle[1] - 0.5) < 0.03)
+        sizes.append(np.median(np.linalg.norm(x[:, 1] - x[:, 0], axis=0)[ahead]))
+    assert sizes[0] == pytest.approx(0.02, rel=0.25)
+    assert sizes[1] == pytest.approx(0.01, rel=0.25)

@@ -264,6 +264,7 @@ class Remeshing(MeshSequence):
         Refinement ratio between levels (> 1; Celik et al. recommend at least 1.3).
     options
         Keyword arguments of the geometry function (``cell_type``, ``structured``, sizes).
+        Local sizes, the options named ``h_...`` (``h_crack``), shrink with ``h``.
     """
 
     def __init__(self, geometry, h, levels, ratio=2.0, **options):
@@ -279,7 +280,10 @@ class Remeshing(MeshSequence):
     def mesh(self, level):
         self._check_level(level)
         from .make import make_geometry       # below this module: make imports geometry only
-        return make_geometry(self.geometry, h=self.h / self.ratio ** level, **self.options)
+        factor = self.ratio ** level
+        options = {key: value / factor if key.startswith("h_") and value is not None
+                   else value for key, value in self.options.items()}
+        return make_geometry(self.geometry, h=self.h / factor, **options)
 
     def describe(self):
         return {"kind": "remesh", "geometry": self.geometry, "h": self.h,
