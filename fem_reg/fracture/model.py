@@ -16,7 +16,7 @@ import numpy as np
 from skfem import BilinearForm, Functional, LinearForm
 from skfem.helpers import dot, grad
 
-from ..checks import non_negative, one_of, positive
+from ..checks import flag, non_negative, one_of, positive
 
 MODELS = ("AT1", "AT2")
 
@@ -25,18 +25,24 @@ MODELS = ("AT1", "AT2")
 class PhaseField:
     """A phase-field model: toughness ``Gc`` (energy per crack area), regularization length
     ``length`` (``l``), ``model`` AT1 or AT2, and the residual stiffness ``residual``
-    (``k`` in ``g(d)``; it keeps a fully damaged cell's stiffness positive)."""
+    (``k`` in ``g(d)``; it keeps a fully damaged cell's stiffness positive).
+
+    ``local=True`` drops the gradient term ``l |grad d|^2``: a local softening-damage law
+    with the same homogeneous response, kept as the ill-posed contrast (its damage localizes
+    in one row of elements and the energy it dissipates vanishes with the element size)."""
 
     Gc: float
     length: float
     model: str = "AT2"
     residual: float = 1e-6
+    local: bool = False
 
     def __post_init__(self):
         positive("Gc", self.Gc)
         positive("length", self.length)
         one_of("model", self.model, MODELS)
         non_negative("residual", self.residual)
+        flag("local", self.local)
 
     @property
     def c_w(self):
@@ -55,13 +61,14 @@ class PhaseField:
         energy density ``psi`` (at the basis's quadrature points, shape ``(ncells, nqp)``,
         or a constant)."""
         gc, l, c_w = self.Gc, self.length, self.c_w
+        spread = 0.0 if self.local else 2.0 * gc * l / c_w
         curvature = 2.0 if self.model == "AT2" else 0.0             # w''
         slope = 0.0 if self.model == "AT2" else 1.0                 # w'(0)
 
         @BilinearForm
         def hessian(d, v, w):
             return (2.0 * w.psi + gc * curvature / (c_w * l)) * d * v \
-                + 2.0 * gc * l / c_w * dot(grad(d), grad(v))
+                + spread * dot(grad(d), grad(v))
 
         @LinearForm
         def drive(v, w):
@@ -71,13 +78,15 @@ class PhaseField:
         return hessian.assemble(basis, psi=psi), drive.assemble(basis, psi=psi)
 
     def fracture_energy(self, basis, d):
-        """``Gc / c_w int (w(d) / l + l |grad d|^2)`` of the nodal damage ``d``."""
+        """``Gc / c_w int (w(d) / l + l |grad d|^2)`` of the nodal damage ``d`` (without
+        the gradient term when local)."""
         gc, l, c_w, model = self.Gc, self.length, self.c_w, self.model
+        spread = 0.0 if self.local else l
 
         @Functional
         def energy(w):
             value = w.d if model == "AT1" else w.d ** 2
-            return gc / c_w * (value / l + l * dot(grad(w.d), grad(w.d)))
+            return gc / c_w * (value / l + spread * dot(grad(w.d), grad(w.d)))
 
         return float(energy.assemble(basis, d=basis.interpolate(d)))
 

@@ -24,6 +24,7 @@ from .bounded import minimize_bounded
 from .model import PhaseField
 
 SPLITS = ("none", "volumetric_deviatoric")
+REGULARIZATIONS = ("gradient", "local")
 MAX_PATTERN_UPDATES = 50
 
 
@@ -36,6 +37,9 @@ class FractureParameters:
     Gc, length, model, residual
         Toughness, regularization length ``l``, ``"AT1"``/``"AT2"`` and the residual
         stiffness ``k`` of ``g(d) = (1 - d)^2 + k``.
+    regularization
+        ``"gradient"`` (the phase-field energy) or ``"local"``: the same energy without
+        ``l |grad d|^2``, a local softening law that is not mesh-independent (the contrast).
     split
         Tension-compression split of the elastic energy: ``"none"`` or
         ``"volumetric_deviatoric"`` (Amor, Marigo & Maurini 2009: only the expansive volume
@@ -71,6 +75,7 @@ class FractureParameters:
     length: float = 0.015
     model: str = "AT2"
     residual: float = 1e-6
+    regularization: str = "gradient"
     split: str = "none"
     supports: dict = field(default_factory=lambda: {"bottom": "clamped"})
     loaded: str = "top"
@@ -86,6 +91,7 @@ class FractureParameters:
 
     def __post_init__(self):
         Material(self.E, self.nu, self.kind, self.thickness)
+        one_of("regularization", self.regularization, REGULARIZATIONS)
         PhaseField(self.Gc, self.length, self.model, self.residual)
         one_of("split", self.split, SPLITS)
         check_supports(mapping("supports", self.supports))
@@ -127,7 +133,8 @@ class PhaseFieldFracture(Problem):
             raise ParameterError(f"split = '{p.split}' needs the strain's full trace: use "
                                  f"kind = 'plane_strain' (or a 3D mesh)")
         self.material = Material(p.E, p.nu, p.kind, p.thickness)
-        self.field = PhaseField(p.Gc, p.length, p.model, p.residual)
+        self.field = PhaseField(p.Gc, p.length, p.model, p.residual,
+                                local=p.regularization == "local")
         self.u_basis = Basis(mesh, lagrange(mesh, 1, vector=True), intorder=2)
         self.d_basis = Basis(mesh, lagrange(mesh, 1), quadrature=self.u_basis.quadrature)
         self._dirichlet()
