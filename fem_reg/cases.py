@@ -8,7 +8,7 @@ from pathlib import Path
 from .atomic import case_lock, check_writable, recover_staging, relocate, staged_outputs
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, SolverError, UnknownNameError
-from .io.case_file import check_keys, write_outputs
+from .io.case_file import check_keys, contour_options, write_outputs
 from .mesh import REFINEMENTS, estimate_spec, mesh_from_spec, sequence_from_spec
 from .resources import check as check_size
 from .fracture import PhaseFieldFracture
@@ -189,5 +189,7 @@ def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
                           max_dofs=options["max_dofs"], progress=progress)
         with staged_outputs(out_dir, stem) as stage:
             files = relocate(write_reports(study, stage, stem=stem,
-                                           title=case.title or case.name), stage, out_dir)
+                                           title=case.title or case.name,
+                                           contour=contour_options(case.output)),
+                             stage, out_dir)
     return study, files

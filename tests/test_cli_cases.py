@@ -261,3 +261,35 @@ def test_errors_are_re_raised_with_their_type_and_where(tmp_path):
     assert str(err).startswith("edge.toml: ") and "'" not in str(err)[:11]
     # the traceback still ends where the name was looked up
     assert traceback.extract_tb(err.__traceback__)[-1].filename.endswith("names.py")
+
+
+def test_study_writes_each_levels_contour(tmp_path, capsys):
+    """``[output] contour`` in a study: one design boundary per level, readable by VTK, each
+    inside the domain."""
+    case = tmp_path / "cant.toml"
+    case.write_text("""
+problem = "topopt"
+[mesh]
+geometry = "cantilever"
+h = 0.2
+[parameters]
+filter_radius = 0.3
+max_iterations = 25
+history_every = 0
+supports = { clamped = "clamped" }
+traction = { load = [0.0, -1.0] }
+[output]
+contour = { field = "density", value = 0.5 }
+[study]
+levels = 3
+refinement = "uniform"
+qoi = ["compliance"]
+""")
+    out = tmp_path / "out"
+    assert main(["study", str(case), "--out", str(out), "-q"]) == 0
+    for level in range(3):
+        line = pyvista.read(out / f"cant_study_level{level}_contour.vtp")
+        assert line.n_points > 10
+        x, y = line.points[:, 0], line.points[:, 1]
+        assert x.min() >= -1e-9 and x.max() <= 2.0 + 1e-9 and y.min() >= -1e-9 \
+            and y.max() <= 1.0 + 1e-9

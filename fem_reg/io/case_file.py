@@ -157,6 +157,14 @@ def _scalar_range(values):
     return float(values.min()), float(values.max())
 
 
+def contour_options(output):
+    """``[output] contour`` completed with its defaults, or None."""
+    contour = output.get("contour")
+    if contour is None:
+        return None
+    return {"field": "density", "value": 0.5, "format": "vtp", **contour}
+
+
 def check_outputs(result, case):
     """Everything ``[output]`` asks for, checked against the result before the first file
     is written: field names, the warp field, the threshold and the contour level within
@@ -180,10 +188,9 @@ def check_outputs(result, case):
             if high < threshold:
                 raise CaseError(f"{where}: threshold = {threshold:g} hides every cell of "
                                 f"'{name}' (its range is [{low:.3g}, {high:.3g}])")
-    contour = case.output.get("contour")
+    contour = contour_options(case.output)
     if contour is None:
         return None
-    contour = {"field": "density", "value": 0.5, "format": "vtp", **contour}
     if contour["field"] not in result.fields:
         raise CaseError(f"{where}: contour field '{contour['field']}' does "
                         f"not exist; fields: {', '.join(result.fields)}")

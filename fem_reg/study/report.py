@@ -3,13 +3,17 @@
 import csv
 import io
 import json
+import logging
 import math
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_path, write_text
+from ..errors import FemRegError
 from ..io import PvdWriter
+
+log = logging.getLogger(__name__)
 
 
 def _fmt(value, digits=6):
@@ -176,26 +180,51 @@ def _save_figure(fig, path):
     return path
 
 
-def write_levels_pvd(study, path):
-    """A PVD collection stepping through the levels' fields (level number as time)."""
+def _level_fields(study):
+    """``(level, meshio.Mesh)`` of every level whose fields were kept."""
     import meshio
-    writer = PvdWriter(path)
     for row in study.rows:
         if not row.get("fields"):
             continue
         # cached fields are named relative to the cache folder (a copied study still works)
         fields = Path(study.cache_dir or ".") / row["fields"]
         if fields.is_file():
-            writer.add(meshio.read(fields), time=row["level"])
+            yield row["level"], meshio.read(fields)
+
+
+def write_levels_pvd(study, path):
+    """A PVD collection stepping through the levels' fields (level number as time)."""
+    writer = PvdWriter(path)
+    for level, fields in _level_fields(study):
+        writer.add(fields, time=level)
     return writer.files if writer.entries else []
 
 
-def write_reports(study, out_dir, stem="study", title=None):
-    """Markdown, CSV, JSON, PNG and PVD into ``out_dir``; returns the files written."""
+def write_level_contours(study, contour, out_dir, stem):
+    """The contour ``{field, value, format}`` of every level's fields, as
+    ``STEM_levelK_contour.FORMAT``; a level whose field does not reach the value (a coarse
+    level's gray design) is skipped with a warning."""
+    from ..io.contour import write_contour
+    files = []
+    for level, fields in _level_fields(study):
+        path = Path(out_dir) / f"{stem}_level{level}_contour.{contour['format']}"
+        try:
+            files.append(write_contour(fields, contour["field"], float(contour["value"]),
+                                       path))
+        except FemRegError as err:
+            log.warning("level %d: no contour (%s)", level, err)
+    return files
+
+
+def write_reports(study, out_dir, stem="study", title=None, contour=None):
+    """Markdown, CSV, JSON, PNG and PVD into ``out_dir``, and the levels' contours when
+    ``contour`` (``{field, value, format}``) is given; returns the files written."""
     out_dir = Path(out_dir)
     files = [write_text(out_dir / f"{stem}.md", to_markdown(study, title or stem)),
              write_text(out_dir / f"{stem}.csv", to_csv(study)),
              write_text(out_dir / f"{stem}.json", to_json(study)),
              plot_convergence(study, out_dir / f"{stem}.png", title=title or stem)]
     files += write_levels_pvd(study, out_dir / f"{stem}_levels.pvd")
+    if contour is not None:
+        files += write_level_contours(study, contour, out_dir, stem)
     return [str(f) for f in files]
