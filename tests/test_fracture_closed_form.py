@@ -136,3 +136,25 @@ def test_the_fallback_for_cycling_active_sets_finds_the_same_minimizer():
     assert np.abs(gradient[inside]).max() < 1e-6 * scale
     assert (gradient[x == 0.0] >= -1e-6 * scale).all()
     assert (gradient[x == 1.0] <= 1e-6 * scale).all()
+
+
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_length_sweep_peak_load_scales_as_sigma_c(model):
+    """Nucleation in a plane-strain strip with nu = 0 pulled uniformly (the 1D homogeneous
+    problem in 2D): the peak force is sigma_c(l) times the section for every l, so it
+    falls as l^(-1/2) (the fitted log-log slope). Step 50 of 60 lands on the peak strain."""
+    from fem_reg.mesh import rectangle
+    from fem_reg.fracture import PhaseFieldFracture
+    mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)   # homogeneous: exact
+    lengths, peaks = np.array([0.01, 0.02, 0.04, 0.08]), []
+    for length in lengths:
+        sigma_c = critical_stress(210.0, GC, length, model)
+        strain_c = sigma_c / 210.0 * (16.0 / 9.0 if model == "AT2" else 1.0)   # (1 - d)^2
+        run = PhaseFieldFracture(mesh, E=210.0, nu=0.0, Gc=GC, length=length, model=model,
+                                 supports={"bottom": "fixed_y", "left": "fixed_x"},
+                                 displacement=1.2 * strain_c * 0.5, steps=60,
+                                 max_cuts=0, history_every=0).solve()
+        peaks.append(run.qoi["peak_force"])
+        assert run.qoi["peak_force"] == pytest.approx(sigma_c * 1.0, rel=1e-4)
+    slope = np.polyfit(np.log(lengths), np.log(peaks), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=1e-4)
