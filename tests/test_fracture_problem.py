@@ -90,6 +90,30 @@ def test_bad_input_names_the_culprit(slit_mesh):
         PhaseFieldFracture(slit_mesh, direction="z")
     with pytest.raises(ParameterError, match="model"):
         PhaseFieldFracture(slit_mesh, model="AT3")
+    with pytest.raises(ParameterError, match="irreversibility must be one of"):
+        PhaseFieldFracture(slit_mesh, irreversibility="max")
+    with pytest.raises(ParameterError, match="regularization must be one of"):
+        PhaseFieldFracture(slit_mesh, regularization="nonlocal")
+
+
+def test_history_field_variant():
+    """Under a monotonic uniform pull the history field H = max psi+ is psi+ itself: the
+    history variant follows the homogeneous closed form like the bound-constrained one
+    (peak sigma_c, AT2), with the same damage at every step."""
+    from fem_reg.fracture import critical_stress
+    from fem_reg.mesh import rectangle
+    mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)
+    sigma_c = critical_stress(210.0, 2.7e-3, 0.02, "AT2")
+    strain_c = sigma_c / 210.0 * 16.0 / 9.0
+    runs = {kind: PhaseFieldFracture(mesh, E=210.0, nu=0.0, length=0.02, irreversibility=kind,
+                                     supports={"bottom": "fixed_y", "left": "fixed_x"},
+                                     displacement=1.2 * strain_c * 0.5, steps=60, max_cuts=0,
+                                     history_every=0).solve()
+            for kind in ("bounds", "history")}
+    for run in runs.values():
+        assert run.qoi["peak_force"] == pytest.approx(sigma_c, rel=1e-4)
+    assert runs["history"].series["load"]["fracture_energy"] == \
+        pytest.approx(runs["bounds"].series["load"]["fracture_energy"], rel=1e-6)
 
 
 @pytest.mark.parametrize("split", ["none", "volumetric_deviatoric"])
@@ -112,19 +136,53 @@ def test_split_energy_stress_and_tangent(slit_mesh, split):
         else:
             expected = g * (0.5 * bulk * max(tr, 0) ** 2 + mu * (ee - tr ** 2 / 3)) \
                 + 0.5 * bulk * min(tr, 0) ** 2
-        energy = 0.5 * u @ (problem._stiffness(u, d) @ u)
+        energy = 0.5 * u @ (problem._stiffness(u, d)[0] @ u)
         assert energy == pytest.approx(expected, rel=1e-10)       # unit square
     rng = np.random.default_rng(3)
     u = 1e-3 * rng.standard_normal(problem.u_basis.N)
-    gradient = problem._stiffness(u, d) @ u
+    gradient = problem._stiffness(u, d)[0] @ u
 
     def total(v):
-        return 0.5 * v @ (problem._stiffness(v, d) @ v)
+        return 0.5 * v @ (problem._stiffness(v, d)[0] @ v)
 
     direction = rng.standard_normal(problem.u_basis.N)
     step = 1e-9
     difference = (total(u + step * direction) - total(u - step * direction)) / (2 * step)
     assert difference == pytest.approx(gradient @ direction, rel=1e-5)
+
+
+@pytest.mark.parametrize("split", ["none", "volumetric_deviatoric"])
+def test_cellwise_matrices_are_the_quadrature_assembly(slit_mesh, split):
+    """On triangles the stiffness and the damage system are sums of cell matrices weighted
+    per cell; they equal scikit-fem's quadrature assembly for a damage that varies within
+    cells and a displacement with cells in tension and in compression."""
+    problem = PhaseFieldFracture(slit_mesh, split=split)
+    rng = np.random.default_rng(7)
+    d = rng.uniform(0.0, 1.0, problem.d_basis.N)
+    u = 1e-3 * rng.standard_normal(problem.u_basis.N)
+    K, K_free = problem._stiffness(u, d)
+    from fem_reg.fracture import problem as module
+    calls = []
+    real = module.minimize_bounded
+
+    def record(A, b, *args, **kwargs):
+        calls.append((A, b))
+        return real(A, b, *args, **kwargs)
+
+    module.minimize_bounded = record
+    try:
+        problem._damage(u, 0.0, 0.0)
+        cellwise, problem.cellwise = problem.cellwise, None
+        K_q, K_free_q = problem._stiffness(u, d)
+        problem._damage(u, 0.0, 0.0)
+    finally:
+        module.minimize_bounded = real
+        problem.cellwise = cellwise
+    scale = abs(K_q).max()
+    assert abs(K - K_q).max() < 1e-12 * scale and abs(K_free - K_free_q).max() < 1e-12 * scale
+    (A, b), (A_q, b_q) = calls
+    assert abs(A - A_q).max() < 1e-12 * abs(A_q).max()
+    assert np.abs(b - b_q).max() < 1e-12 * np.abs(b_q).max()
 
 
 def test_volumetric_deviatoric_split_spares_compression(slit_mesh):

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from skfem import Basis, FacetBasis, LinearForm
 
 from fem_reg.errors import ParameterError, SingularSystemError, SolverError
@@ -176,3 +177,28 @@ def test_repeated_large_direct_solves_do_not_leak():
         x = _solve_superlu(A, b)
     assert _resident_mb() - before < 200.0              # the leak: about 900 MB
     assert np.linalg.norm(A @ x - b) < 1e-8 * np.linalg.norm(b)
+
+
+def test_reused_factorization_solves_nearby_systems_by_preconditioned_cg():
+    """A sequence of nearby SPD systems (a stiffness whose cell weights creep): every
+    solution equals a direct solve; one factorization serves the small changes, and a large
+    change (CG beyond its iteration limit) is factorized afresh."""
+    from fem_reg.fe.solvers import ReusedFactorization
+    n = 40
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n))
+    laplacian = (sp.kron(T, sp.eye(n)) + sp.kron(sp.eye(n), T)).tocsr()
+    rng = np.random.default_rng(11)
+    b = rng.standard_normal(n * n)
+    solver = ReusedFactorization(max_iterations=30)
+    weights = np.ones(n * n)
+    for step in range(6):
+        weights *= 1.0 + 0.01 * rng.random(n * n)          # 1% per step
+        A = (laplacian + sp.diags(weights)).tocsr()
+        x = solver.solve(A, b)
+        exact = spla.spsolve(A.tocsc(), b)
+        assert np.linalg.norm(x - exact) < 1e-8 * np.linalg.norm(exact)
+    assert solver.factorizations == 1 and solver.iterations > 0
+    A = (laplacian + sp.diags(1e3 * rng.random(n * n))).tocsr()
+    x = solver.solve(A, b)
+    assert np.linalg.norm(A @ x - b) < 1e-9 * np.linalg.norm(b)
+    assert solver.factorizations == 2

@@ -30,3 +30,39 @@ def csr_pattern(rows, cols, n):
                               pattern.indptr), shape=(n, n))
     position = np.asarray(numbered[rows, cols]).ravel().astype(np.int64)
     return pattern.indices, pattern.indptr, position
+
+
+class CellSum:
+    """``sum_e w_e A_e`` for fixed cell matrices ``A_e`` and new cell weights ``w_e``, on the
+    unknowns ``free`` (all by default), assembled by one sparse product per call: the
+    pattern and each entry's position are found once.
+
+    ``cell_matrices`` is ``(nb, nb, ncells)``, or ``(nb, nb, 1)`` when the cells are
+    translates of one another; ``element_dofs`` is ``(nb, ncells)``. Several sets of cell
+    matrices on the same DOFs (``terms``, e.g. the volumetric and deviatoric parts of an
+    elasticity matrix) share the pattern: ``matrix(w1, w2, ...)`` sums their weighted
+    sums."""
+
+    def __init__(self, element_dofs, ndofs, *terms, free=None):
+        nb, ncells = element_dofs.shape
+        self.free = np.arange(ndofs) if free is None else np.asarray(free, dtype=np.int64)
+        reduced = np.full(ndofs, -1, dtype=np.int64)
+        reduced[self.free] = np.arange(self.free.size)
+        local = reduced[element_dofs]                                # (nb, ncells)
+        rows = np.broadcast_to(local[:, None, :], (nb, nb, ncells)).reshape(-1)
+        cols = np.broadcast_to(local[None, :, :], (nb, nb, ncells)).reshape(-1)
+        keep = (rows >= 0) & (cols >= 0)
+        n = self.free.size
+        self.indices, self.indptr, position = csr_pattern(rows[keep], cols[keep], n)
+        del rows, cols
+        self.shape = (n, n)
+        cells = np.broadcast_to(np.arange(ncells, dtype=self.indices.dtype),
+                                (nb, nb, ncells)).reshape(-1)[keep]
+        self.maps = [sp.csr_matrix((np.broadcast_to(term, (nb, nb, ncells)).reshape(-1)[keep],
+                                    (position, cells)), shape=(len(self.indices), ncells))
+                     for term in terms]
+
+    def matrix(self, *weights):
+        """The CSR matrix ``sum_k sum_e weights[k]_e terms[k]_e`` on the free unknowns."""
+        data = sum(B @ np.asarray(w, dtype=np.float64) for B, w in zip(self.maps, weights))
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)

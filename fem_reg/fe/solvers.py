@@ -267,3 +267,49 @@ def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=No
     solver = skfem_solver(**options)
     x = skfem.solve(A_free, b_free, x, free, solver=solver)
     return (x, solver.info) if return_info else x
+
+
+class ReusedFactorization:
+    """Solves a sequence of nearby symmetric positive definite systems (a staggered scheme's
+    stiffnesses as the damage creeps): CG preconditioned by the SuperLU factor of an earlier
+    matrix of the sequence, which is exact for that matrix and close for its neighbours. A
+    system CG does not solve in ``max_iterations`` iterations is factorized afresh and its
+    factor kept. ``factorizations`` and ``iterations`` (CG's) count the work."""
+
+    def __init__(self, rtol=1e-10, max_iterations=30):
+        self.rtol, self.max_iterations = rtol, max_iterations
+        self.factorizations = self.iterations = 0
+        self._owned = None
+
+    def solve(self, A, b, x0=None):
+        A = A.tocsr()
+        if self._owned is not None:
+            count = [0]
+
+            def step(_):
+                count[0] += 1
+
+            M = spla.LinearOperator(A.shape, self._owned.solve, dtype=np.float64)
+            x, info = spla.cg(A, b, x0=x0, rtol=self.rtol, maxiter=self.max_iterations, M=M,
+                              callback=step)
+            self.iterations += count[0]
+            if info == 0:
+                return x
+        if self._owned is not None:
+            self._owned.close()
+        try:
+            self._owned = OwnedFactor(spla.splu, A.tocsc(), size=A.shape[0],
+                                      permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                                      options={"SymmetricMode": True})
+        except RuntimeError as err:           # "Factor is exactly singular"
+            self._owned = None
+            raise SingularSystemError(f"singular system ({err}); check the supports") from err
+        self.factorizations += 1
+        x = self._owned.solve(b)
+        norm = np.linalg.norm(b)
+        residual = np.linalg.norm(b - A @ x) / norm if norm else 0.0
+        if not np.isfinite(residual) or residual > DIRECT_RESIDUAL:
+            raise SingularSystemError(f"direct solve failed: relative residual "
+                                      f"{residual:.2e}; the system is singular or nearly so "
+                                      f"(missing supports?)")
+        return x

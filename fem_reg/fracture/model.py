@@ -56,26 +56,31 @@ class PhaseField:
         """``g(d) = (1 - d)^2 + k``."""
         return (1.0 - d) ** 2 + self.residual
 
+    def damage_coefficients(self, psi):
+        """``(mass, spread, drive)`` of the damage subproblem for the elastic energy density
+        ``psi``: ``A = M(mass) + spread * L`` and ``b = int drive phi`` (``M(c)``: the mass
+        matrix weighted by ``c``, ``L``: the Laplacian)."""
+        gc, l, c_w = self.Gc, self.length, self.c_w
+        curvature = 2.0 if self.model == "AT2" else 0.0             # w''
+        slope = 0.0 if self.model == "AT2" else 1.0                 # w'(0)
+        spread = 0.0 if self.local else 2.0 * gc * l / c_w
+        return 2.0 * psi + gc * curvature / (c_w * l), spread, 2.0 * psi - gc * slope / (c_w * l)
+
     def damage_system(self, basis, psi):
         """``(A, b)`` of the damage subproblem ``min 1/2 d.A d - b.d`` for the elastic
         energy density ``psi`` (at the basis's quadrature points, shape ``(ncells, nqp)``,
         or a constant)."""
-        gc, l, c_w = self.Gc, self.length, self.c_w
-        spread = 0.0 if self.local else 2.0 * gc * l / c_w
-        curvature = 2.0 if self.model == "AT2" else 0.0             # w''
-        slope = 0.0 if self.model == "AT2" else 1.0                 # w'(0)
+        mass, spread, drive = self.damage_coefficients(_at_points(basis, psi))
 
         @BilinearForm
         def hessian(d, v, w):
-            return (2.0 * w.psi + gc * curvature / (c_w * l)) * d * v \
-                + spread * dot(grad(d), grad(v))
+            return w.mass * d * v + spread * dot(grad(d), grad(v))
 
         @LinearForm
-        def drive(v, w):
-            return (2.0 * w.psi - gc * slope / (c_w * l)) * v
+        def load(v, w):
+            return w.drive * v
 
-        psi = _at_points(basis, psi)
-        return hessian.assemble(basis, psi=psi), drive.assemble(basis, psi=psi)
+        return hessian.assemble(basis, mass=mass), load.assemble(basis, drive=drive)
 
     def fracture_energy(self, basis, d):
         """``Gc / c_w int (w(d) / l + l |grad d|^2)`` of the nodal damage ``d`` (without

@@ -11,12 +11,14 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from skfem import Basis, BilinearForm, Functional
-from skfem.helpers import ddot, sym_grad, trace
+from skfem import Basis, BilinearForm, Functional, MeshTet1, MeshTri1
+from skfem.helpers import ddot, dot, grad, sym_grad, trace
 
 from ..checks import integer, mapping, number, one_of, parameters, positive
 from ..errors import ParameterError, SolverError
-from ..fe import Material, check_supports, lagrange, solve_constrained, support_components
+from ..fe import Material, check_supports, lagrange, support_components
+from ..fe.pattern import CellSum
+from ..fe.solvers import ReusedFactorization
 from ..io import Result
 from ..mesh import boundary
 from ..problem import Problem
@@ -25,6 +27,7 @@ from .model import PhaseField
 
 SPLITS = ("none", "volumetric_deviatoric")
 REGULARIZATIONS = ("gradient", "local")
+IRREVERSIBILITIES = ("bounds", "history")
 MAX_PATTERN_UPDATES = 50
 
 
@@ -40,6 +43,12 @@ class FractureParameters:
     regularization
         ``"gradient"`` (the phase-field energy) or ``"local"``: the same energy without
         ``l |grad d|^2``, a local softening law that is not mesh-independent (the contrast).
+    irreversibility
+        ``"bounds"`` (``d_prev <= d <= 1``: the variational formulation) or ``"history"``
+        (Miehe, Hofacker & Welschinger 2010): the damage is driven by the largest ``psi+``
+        seen so far at each point, ``H = max(H, psi+)``, and bounded by ``0 <= d <= 1`` only.
+        The history variant is not variationally consistent (no energy it minimizes) and
+        dissipates more; it is offered for comparison with the papers that use it.
     split
         Tension-compression split of the elastic energy: ``"none"`` or
         ``"volumetric_deviatoric"`` (Amor, Marigo & Maurini 2009: only the expansive volume
@@ -76,6 +85,7 @@ class FractureParameters:
     model: str = "AT2"
     residual: float = 1e-6
     regularization: str = "gradient"
+    irreversibility: str = "bounds"
     split: str = "none"
     supports: dict = field(default_factory=lambda: {"bottom": "clamped"})
     loaded: str = "top"
@@ -92,6 +102,7 @@ class FractureParameters:
     def __post_init__(self):
         Material(self.E, self.nu, self.kind, self.thickness)
         one_of("regularization", self.regularization, REGULARIZATIONS)
+        one_of("irreversibility", self.irreversibility, IRREVERSIBILITIES)
         PhaseField(self.Gc, self.length, self.model, self.residual)
         one_of("split", self.split, SPLITS)
         check_supports(mapping("supports", self.supports))
@@ -138,7 +149,12 @@ class PhaseFieldFracture(Problem):
         self.u_basis = Basis(mesh, lagrange(mesh, 1, vector=True), intorder=2)
         self.d_basis = Basis(mesh, lagrange(mesh, 1), quadrature=self.u_basis.quadrature)
         self._dirichlet()
+        self.free = np.setdiff1d(np.arange(self.u_basis.N), self.fixed)
         self.d0 = self._initial_damage()
+        # P1 strains are constant on a simplex: the matrices are cell-weighted sums of cell
+        # matrices computed once (exact), not a quadrature assembly per staggered iteration
+        self.cellwise = self._cell_sums() if isinstance(mesh, (MeshTri1, MeshTet1)) else None
+        self.linear = ReusedFactorization()
         # solves and seconds of each subproblem (assembly included), for the run's meta
         self.timings = {"displacement": np.zeros(2), "damage": np.zeros(2)}
 
@@ -177,6 +193,25 @@ class PhaseFieldFracture(Problem):
         d[distance <= 0.5 * float(band["width"])] = 1.0
         return d
 
+    def _cell_sums(self):
+        """The cell matrices of ``tr eps : tr eps``, ``eps : eps``, the mass and the
+        Laplacian, as :class:`~fem_reg.fe.pattern.CellSum` operators (stiffness on all and
+        on the free unknowns; damage), and each cell's load vector of ``int phi``."""
+        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
+        u, d = self.u_basis, self.d_basis
+        volumetric = _cell_matrices(BilinearForm(
+            lambda a, b, w: scale * trace(sym_grad(a)) * trace(sym_grad(b))), u)
+        deviatoric = _cell_matrices(BilinearForm(
+            lambda a, b, w: scale * ddot(sym_grad(a), sym_grad(b))), u)
+        mass = _cell_matrices(BilinearForm(lambda a, b, w: a * b), d)
+        laplacian = _cell_matrices(BilinearForm(lambda a, b, w: dot(grad(a), grad(b))), d)
+        weights = u.quadrature[1]
+        return {"weights": weights / weights.sum(),
+                "K": CellSum(u.element_dofs, u.N, volumetric, deviatoric),
+                "K_free": CellSum(u.element_dofs, u.N, volumetric, deviatoric, free=self.free),
+                "A": CellSum(d.element_dofs, d.N, mass, laplacian),
+                "load": mass.sum(axis=1)}                    # (nb, ncells): int phi_i
+
     # -- the two minimizations -------------------------------------------------------------
 
     def _moduli(self, u, d):
@@ -193,15 +228,23 @@ class PhaseFieldFracture(Problem):
         return np.where(tension, g * bulk, bulk) - 2.0 * g * mu / 3.0, 2.0 * g * mu
 
     def _stiffness(self, u, d):
-        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
+        """The degraded stiffness at ``(u, d)``: ``(K, K_free)``, on all unknowns and on the
+        free ones."""
         a, b = self._moduli(u, d)
+        a = np.broadcast_to(a, b.shape)
+        if self.cellwise is not None:
+            weights = self.cellwise["weights"]
+            a, b = a @ weights, b @ weights
+            return self.cellwise["K"].matrix(a, b), self.cellwise["K_free"].matrix(a, b)
+        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
 
         @BilinearForm
         def degraded(u, v, w):
             eps_u, eps_v = sym_grad(u), sym_grad(v)
             return scale * (w.a * trace(eps_u) * trace(eps_v) + w.b * ddot(eps_u, eps_v))
 
-        return degraded.assemble(self.u_basis, a=np.broadcast_to(a, b.shape), b=b)
+        K = degraded.assemble(self.u_basis, a=a, b=b)
+        return K, K[self.free][:, self.free]
 
     def _energy_density(self, u):
         """``psi+``, the part of the undamaged energy density that damage degrades (all of
@@ -218,12 +261,15 @@ class PhaseFieldFracture(Problem):
         """Equilibrium at damage ``d``: one solve without a split; with the
         volumetric-deviatoric split, solves until the cells' tension/compression pattern
         repeats (a semismooth Newton method on the piecewise linear stress)."""
-        values = np.where(self.pulled, prescribed, 0.0)
+        boundary_values = np.zeros(self.u_basis.N)
+        boundary_values[self.fixed] = np.where(self.pulled, prescribed, 0.0)
         u, pattern = u0, None
         for _ in range(MAX_PATTERN_UPDATES):
             start = time.perf_counter()
-            K = self._stiffness(u, d)
-            u = solve_constrained(K, np.zeros(K.shape[0]), self.fixed, values, x0=u)
+            K, K_free = self._stiffness(u, d)
+            rhs = -(K @ boundary_values)[self.free]
+            u = boundary_values.copy()
+            u[self.free] = self.linear.solve(K_free, rhs, x0=u0[self.free])
             self.timings["displacement"] += [1, time.perf_counter() - start]
             if self.parameters.split == "none":
                 return u, K
@@ -234,20 +280,36 @@ class PhaseFieldFracture(Problem):
         raise SolverError(f"the tension/compression split did not settle in "
                           f"{MAX_PATTERN_UPDATES} solves at displacement {prescribed:g}")
 
-    def _damage(self, u, lower):
+    def _damage(self, u, lower, guess, history=None):
+        """The damage minimizing the energy at ``u`` over ``lower <= d <= 1``, driven by
+        ``max(history, psi+(u))`` when a history field is given; the active set method
+        starts from ``guess`` (the last iterate: its active set is nearly right)."""
         start = time.perf_counter()
-        A, b = self.field.damage_system(self.d_basis, self._energy_density(u))
-        d, _ = minimize_bounded(A, b, lower, 1.0, x0=lower)
+        psi = self._energy_density(u)
+        if history is not None:
+            psi = np.maximum(psi, history)
+        if self.cellwise is not None:
+            mass, spread, drive = self.field.damage_coefficients(psi @ self.cellwise["weights"])
+            A = self.cellwise["A"].matrix(mass, np.full(mass.shape, spread))
+            dofs = self.d_basis.element_dofs
+            b = np.bincount(dofs.ravel(), (self.cellwise["load"] * drive).ravel(),
+                            minlength=self.d_basis.N)
+        else:
+            A, b = self.field.damage_system(self.d_basis, psi)
+        d, _ = minimize_bounded(A, b, lower, 1.0, x0=guess)
         self.timings["damage"] += [1, time.perf_counter() - start]
         return d
 
-    def step(self, prescribed, u, d_prev, limit=None):
+    def step(self, prescribed, u, d_prev, limit=None, history=None):
         """Alternate minimization at one load: ``(u, d, K, iterations)``, or ``None`` when
-        ``limit`` iterations did not converge (the step is to be cut)."""
+        ``limit`` iterations did not converge (the step is to be cut). ``history``: the
+        history field ``H`` of the last converged step (``irreversibility = "history"``):
+        the damage is then bounded below by the initial damage only."""
         d = d_prev
+        lower = d_prev if history is None else self.d0
         for iteration in range(1, self.parameters.max_iterations + 1):
             u, K = self._displacement(d, prescribed, u)
-            new = self._damage(u, d_prev)
+            new = self._damage(u, lower, d, history)
             change, d = float(np.abs(new - d).max()), new
             if change < self.parameters.tolerance:
                 u, K = self._displacement(d, prescribed, u)
@@ -271,18 +333,23 @@ class PhaseFieldFracture(Problem):
         u = np.zeros(self.u_basis.N)
         d = self.d0.copy()
         rows, history = [], []
+        # the history field H (the largest psi+ so far) of irreversibility = "history"
+        driving = np.zeros_like(self._energy_density(u)) if p.irreversibility == "history" \
+            else None
         work, force_before, displacement_before = 0.0, 0.0, 0.0
         pending, k, cuts = self._increments(), 0, 0      # targets, last first
         while pending:
             prescribed, halvings = pending.pop()
             limit = p.cut_after if halvings > 0 else None
-            solved = self.step(prescribed, u, d, limit)
+            solved = self.step(prescribed, u, d, limit, driving)
             if solved is None:                   # the crack runs: two half steps
                 pending += [(prescribed, halvings - 1),
                             (0.5 * (prescribed + displacement_before), halvings - 1)]
                 cuts += 1
                 continue
             u, d, K, iterations = solved
+            if driving is not None:
+                driving = np.maximum(driving, self._energy_density(u))
             force = float((K @ u)[self.loaded].sum())
             # the trapezoidal work of the reaction; the exact work lies between its
             # rectangles when the force drops within a step
@@ -336,3 +403,10 @@ class PhaseFieldFracture(Problem):
                       history=history,
                       series={"load": {name: table[:, k].tolist()
                                        for k, name in enumerate(columns)}})
+
+
+def _cell_matrices(form, basis):
+    """``A[i, j, e]``: the cell matrices of a bilinear form on ``basis``."""
+    nb, ncells = basis.element_dofs.shape
+    return np.ascontiguousarray(np.transpose(
+        form.elemental(basis).data.reshape(nb, nb, ncells), (1, 0, 2)))

@@ -24,7 +24,7 @@ from ..errors import ParameterError, SolverError
 from ..resources import OwnedFactor
 from ..fe import DIRECT_LIMIT, elasticity_form, has_pardiso, lagrange
 from ..fe.multigrid import first_cell_matrix
-from ..fe.pattern import csr_pattern
+from ..fe.pattern import CellSum
 
 METHODS = ("auto", "direct", "multigrid", "amg")
 # CG's relative residual: with the multigrid at 1e-5 the compliance agrees with a direct solve
@@ -96,25 +96,6 @@ class SimpStiffness:
             raise ParameterError("every unknown is fixed: nothing to optimize")
         self._assembly = None        # built on the first matrix(): a matrix-free solve needs none
 
-    def _build_assembly(self):
-        """The CSR pattern of ``K`` on the free unknowns and the map ``B`` (CSR position x
-        cell) with ``K.data = B @ scale``: one sparse product per iteration."""
-        nb, ncells = self.dofs.shape
-        reduced = np.full(self.ndofs, -1, dtype=np.int64)
-        reduced[self.free] = np.arange(self.free.size)
-        local = reduced[self.dofs]                                  # (nb, ncells)
-        rows = np.broadcast_to(local[:, None, :], (nb, nb, ncells)).reshape(-1)
-        cols = np.broadcast_to(local[None, :, :], (nb, nb, ncells)).reshape(-1)
-        keep = (rows >= 0) & (cols >= 0)
-        n = self.free.size
-        indices, indptr, position = csr_pattern(rows[keep], cols[keep], n)
-        del rows, cols
-        cells = np.broadcast_to(np.arange(ncells, dtype=indices.dtype), (nb, nb, ncells))
-        values = np.broadcast_to(self.ke, (nb, nb, ncells)).reshape(-1)[keep]
-        B = sp.csr_matrix((values, (position, cells.reshape(-1)[keep])),
-                          shape=(len(indices), ncells))
-        return indices, indptr, (n, n), B
-
     @property
     def nfree(self):
         return self.free.size
@@ -122,10 +103,8 @@ class SimpStiffness:
     def matrix(self, scale):
         """``sum_e scale_e K_e`` on the free unknowns (CSR)."""
         if self._assembly is None:
-            self._assembly = self._build_assembly()
-        indices, indptr, shape, B = self._assembly
-        data = B @ np.asarray(scale, dtype=np.float64)
-        return sp.csr_matrix((data, indices, indptr), shape=shape)
+            self._assembly = CellSum(self.dofs, self.ndofs, self.ke, free=self.free)
+        return self._assembly.matrix(scale)
 
     def expand(self, u_free):
         """Full-length vector(s) from values on the free unknowns (zeros where fixed)."""
