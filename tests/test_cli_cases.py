@@ -185,6 +185,13 @@ def test_demo_quick_writes_report_and_openable_vtu(tmp_path, capsys):
     assert {"boundary:clamped", "boundary:reentrant", "subdomain:bracket"} <= \
         set(grid.field_data.keys())
     assert any(p.endswith(".png") for p in data["outputs"])
+    # the fracture contrast: without its gradient term the dissipated energy halves with h
+    local = data["studies"]["fracture_sent_local"]
+    energies = [row["qoi"]["dissipated_energy"] for row in local["levels"]]
+    assert all(0.4 < fine / coarse < 0.6 for coarse, fine in zip(energies, energies[1:]))
+    assert local["qoi"]["dissipated_energy"]["mesh_independent"] is False
+    gradient = data["studies"]["fracture_sent"]["qoi"]["dissipated_energy"]
+    assert gradient["gci_fine"] < 0.1 * local["qoi"]["dissipated_energy"]["gci_fine"]
 
 
 def test_console_script_is_installed():

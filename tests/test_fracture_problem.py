@@ -54,6 +54,7 @@ def test_energy_balance_before_the_crack_runs(slit_mesh):
     result = PhaseFieldFracture(slit_mesh, displacement=0.004, steps=20,
                                 history_every=0).solve()
     assert result.qoi["energy_error"] < 5e-3
+    assert max(result.series["load"]["energy_error"]) < 5e-3          # at every step
     assert result.qoi["fracture_energy"] > 0.0          # AT2 damages from the first load
     # one damage solve per alternate-minimization iteration, one more displacement solve
     # per step (the equilibrium at the converged damage)

@@ -380,8 +380,12 @@ class PhaseFieldFracture(Problem):
     def _result(self, u, d, rows, history, seconds, cuts):
         table = np.array(rows)
         columns = ("displacement", "force", "elastic_energy", "fracture_energy",
-                   "external_work", "staggered_iterations")
+                   "external_work", "staggered_iterations", "energy_error")
         initial = self._fracture_energy(self.d0)
+        # the energy balance of every step: |work - elastic - (fracture - initial)| / work
+        balance = np.abs(table[:, 4] - table[:, 2] - table[:, 3] + initial) \
+            / np.maximum(np.abs(table[:, 4]), 1e-300)
+        table = np.column_stack((table, balance))
         elastic, fracture, work = table[-1, 2], table[-1, 3], table[-1, 4]
         qoi = {"peak_force": float(table[:, 1].max()), "final_force": float(table[-1, 1]),
                "fracture_energy": float(fracture),
