@@ -9,7 +9,7 @@ from skfem import Basis
 from fem_reg.errors import ParameterError
 from fem_reg.fe import Material, elasticity_form, lagrange, solve_constrained
 from fem_reg.fracture import PhaseFieldFracture
-from fem_reg.mesh import boundary, sent_specimen
+from fem_reg.mesh import boundary, rectangle, sent_specimen
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,6 @@ def test_history_field_variant():
     history variant follows the homogeneous closed form like the bound-constrained one
     (peak sigma_c, AT2), with the same damage at every step."""
     from fem_reg.fracture import critical_stress
-    from fem_reg.mesh import rectangle
     mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)
     sigma_c = critical_stress(210.0, 2.7e-3, 0.02, "AT2")
     strain_c = sigma_c / 210.0 * 16.0 / 9.0
@@ -117,7 +116,7 @@ def test_history_field_variant():
         pytest.approx(runs["bounds"].series["load"]["fracture_energy"], rel=1e-6)
 
 
-@pytest.mark.parametrize("split", ["none", "volumetric_deviatoric"])
+@pytest.mark.parametrize("split", ["none", "volumetric_deviatoric", "spectral"])
 def test_split_energy_stress_and_tangent(slit_mesh, split):
     """For an affine strain the elastic energy 1/2 u.K(u) u is the closed form
     g psi+ + psi- times the area (in tension and compression); for any u, K(u) u is the
@@ -134,6 +133,11 @@ def test_split_energy_stress_and_tangent(slit_mesh, split):
         tr, ee = np.trace(eps), np.sum(eps * eps)
         if split == "none":
             expected = g * (0.5 * lam * tr ** 2 + mu * ee)
+        elif split == "spectral":             # principal strains of the plane strain
+            principal = np.linalg.eigvalsh(eps)
+            plus, minus = np.maximum(principal, 0), np.minimum(principal, 0)
+            expected = g * (0.5 * lam * max(tr, 0) ** 2 + mu * np.sum(plus ** 2)) \
+                + 0.5 * lam * min(tr, 0) ** 2 + mu * np.sum(minus ** 2)
         else:
             expected = g * (0.5 * bulk * max(tr, 0) ** 2 + mu * (ee - tr ** 2 / 3)) \
                 + 0.5 * bulk * min(tr, 0) ** 2
@@ -144,7 +148,13 @@ def test_split_energy_stress_and_tangent(slit_mesh, split):
     gradient = problem._stiffness(u, d)[0] @ u
 
     def total(v):
-        return 0.5 * v @ (problem._stiffness(v, d)[0] @ v)
+        if split != "spectral":
+            return 0.5 * v @ (problem._stiffness(v, d)[0] @ v)
+        # the spectral tangent is itself a difference quotient: take the energy from the
+        # principal strains (checked against the closed form above) instead
+        from fem_reg.fracture.split import spectral_parts
+        plus, minus, _, _ = spectral_parts(problem._cell_strains(v), lam, mu)
+        return np.sum(problem.cellwise["volumes"] * (g * plus + minus))
 
     direction = rng.standard_normal(problem.u_basis.N)
     step = 1e-9
@@ -186,15 +196,38 @@ def test_cellwise_matrices_are_the_quadrature_assembly(slit_mesh, split):
     assert np.abs(b - b_q).max() < 1e-12 * np.abs(b_q).max()
 
 
-def test_volumetric_deviatoric_split_spares_compression(slit_mesh):
+def test_splits_spare_compression(slit_mesh):
     """Pushed instead of pulled: without a split the compressed specimen is damaged like the
-    pulled one; with the split its volumetric compression drives no damage, so the damage
-    is smaller and the specimen stiffer."""
+    pulled one; with either split its compression drives less damage, so the damage is
+    smaller and the specimen stiffer."""
     runs = {split: PhaseFieldFracture(slit_mesh, split=split, displacement=-0.004, steps=4,
                                       history_every=0).solve()
-            for split in ("none", "volumetric_deviatoric")}
-    plain, split = runs["none"], runs["volumetric_deviatoric"]
-    assert split.qoi["fracture_energy"] < 0.7 * plain.qoi["fracture_energy"]
-    assert abs(split.qoi["final_force"]) > abs(plain.qoi["final_force"])
+            for split in ("none", "volumetric_deviatoric", "spectral")}
+    plain = runs["none"]
+    for split in (runs["volumetric_deviatoric"], runs["spectral"]):
+        assert split.qoi["fracture_energy"] < 0.7 * plain.qoi["fracture_energy"]
+        assert abs(split.qoi["final_force"]) > abs(plain.qoi["final_force"])
     with pytest.raises(ParameterError, match="plane_strain"):
         PhaseFieldFracture(slit_mesh, split="volumetric_deviatoric", kind="plane_stress")
+    with pytest.raises(ParameterError, match="triangle or tetrahedral"):
+        PhaseFieldFracture(rectangle(0.25, cell_type="quad", structured=True),
+                           split="spectral", supports={"bottom": "clamped"})
+
+
+def test_spectral_parts_in_closed_form_and_against_lapack():
+    """The 2 x 2 principal strains in closed form equal LAPACK's; the split's parts add up
+    to the undamaged energy and stress, and a pure compression has no positive part."""
+    from fem_reg.fracture.split import _eigh_2x2, spectral_parts
+    rng = np.random.default_rng(5)
+    eps = rng.standard_normal((500, 2, 2))
+    eps = eps + eps.swapaxes(1, 2)
+    values, vectors = _eigh_2x2(eps)
+    assert np.abs(np.sort(values, axis=1) - np.linalg.eigvalsh(eps)).max() < 1e-13
+    assert np.abs(eps @ vectors - vectors * values[:, None, :]).max() < 1e-13
+    lam, mu = 1.5, 0.7
+    plus, minus, s_plus, s_minus = spectral_parts(eps, lam, mu)
+    tr = np.trace(eps, axis1=1, axis2=2)
+    assert np.allclose(plus + minus, 0.5 * lam * tr ** 2 + mu * np.sum(eps * eps, axis=(1, 2)))
+    assert np.allclose(s_plus + s_minus, lam * tr[:, None, None] * np.eye(2) + 2 * mu * eps)
+    compressed = -np.abs(values)[:, :, None] * np.eye(2)       # both principal strains < 0
+    assert np.abs(spectral_parts(compressed, lam, mu)[0]).max() == 0.0

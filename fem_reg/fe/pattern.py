@@ -56,11 +56,19 @@ class CellSum:
         self.indices, self.indptr, position = csr_pattern(rows[keep], cols[keep], n)
         del rows, cols
         self.shape = (n, n)
+        self._position, self._keep = position, keep
         cells = np.broadcast_to(np.arange(ncells, dtype=self.indices.dtype),
                                 (nb, nb, ncells)).reshape(-1)[keep]
         self.maps = [sp.csr_matrix((np.broadcast_to(term, (nb, nb, ncells)).reshape(-1)[keep],
                                     (position, cells)), shape=(len(self.indices), ncells))
                      for term in terms]
+
+    def assemble(self, cell_matrices):
+        """The CSR matrix ``sum_e A_e`` of new cell matrices ``(nb, nb, ncells)`` on the free
+        unknowns, in the same pattern."""
+        data = np.bincount(self._position, np.asarray(cell_matrices).reshape(-1)[self._keep],
+                           minlength=len(self.indices))
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
 
     def matrix(self, *weights):
         """The CSR matrix ``sum_k sum_e weights[k]_e terms[k]_e`` on the free unknowns."""

@@ -23,9 +23,11 @@ from ..io import Result
 from ..mesh import boundary
 from ..problem import Problem
 from .bounded import minimize_bounded
+from . import split
 from .model import PhaseField
 
-SPLITS = ("none", "volumetric_deviatoric")
+SPLITS = ("none", "volumetric_deviatoric", "spectral")
+MAX_NEWTON = 50
 REGULARIZATIONS = ("gradient", "local")
 IRREVERSIBILITIES = ("bounds", "history")
 MAX_PATTERN_UPDATES = 50
@@ -53,7 +55,9 @@ class FractureParameters:
         Tension-compression split of the elastic energy: ``"none"`` or
         ``"volumetric_deviatoric"`` (Amor, Marigo & Maurini 2009: only the expansive volume
         change and the deviatoric part are degraded, ``psi+ = K/2 <tr eps>+^2 + mu
-        |dev eps|^2``; plane strain or 3D).
+        |dev eps|^2``; plane strain or 3D) or ``"spectral"`` (Miehe, Hofacker &
+        Welschinger 2010: ``psi+ = lambda/2 <tr eps>+^2 + mu sum <eps_a>+^2`` over the
+        principal strains; plane strain or 3D on triangles or tetrahedra).
     supports
         ``{boundary: support}`` (``clamped``, ``pinned``, ``fixed_x``, ...).
     loaded, direction, displacement
@@ -154,6 +158,9 @@ class PhaseFieldFracture(Problem):
         # P1 strains are constant on a simplex: the matrices are cell-weighted sums of cell
         # matrices computed once (exact), not a quadrature assembly per staggered iteration
         self.cellwise = self._cell_sums() if isinstance(mesh, (MeshTri1, MeshTet1)) else None
+        if p.split == "spectral" and self.cellwise is None:
+            raise ParameterError("split = 'spectral' needs a triangle or tetrahedral mesh "
+                                 "(a constant strain per cell)")
         self.linear = ReusedFactorization()
         # solves and seconds of each subproblem (assembly included), for the run's meta
         self.timings = {"displacement": np.zeros(2), "damage": np.zeros(2)}
@@ -206,7 +213,18 @@ class PhaseFieldFracture(Problem):
         mass = _cell_matrices(BilinearForm(lambda a, b, w: a * b), d)
         laplacian = _cell_matrices(BilinearForm(lambda a, b, w: dot(grad(a), grad(b))), d)
         weights = u.quadrature[1]
+        # each basis function's symmetric gradient per cell (the in-plane block in 2D) and
+        # its coefficients on the unit strains, for the spectral split's tangent
+        dim = self.mesh.dim()
+        strains = np.zeros((u.Nbfun, dim, dim, self.mesh.nelements))
+        for i in range(u.Nbfun):
+            gradient = u.basis[i][0].grad[:, :, :, 0]                # (dim, dim, ncells)
+            strains[i] = 0.5 * (gradient + gradient.transpose(1, 0, 2))
+        pairs = split.components(dim)
+        coefficients = np.stack([strains[:, i, j] for i, j in pairs], axis=1)
         return {"weights": weights / weights.sum(),
+                "strains": strains, "coefficients": coefficients,
+                "volumes": scale * u.dx.sum(axis=1),
                 "K": CellSum(u.element_dofs, u.N, volumetric, deviatoric),
                 "K_free": CellSum(u.element_dofs, u.N, volumetric, deviatoric, free=self.free),
                 "A": CellSum(d.element_dofs, d.N, mass, laplacian),
@@ -227,9 +245,38 @@ class PhaseFieldFracture(Problem):
         tension = trace(sym_grad(self.u_basis.interpolate(u))) > 0.0
         return np.where(tension, g * bulk, bulk) - 2.0 * g * mu / 3.0, 2.0 * g * mu
 
+    def _cell_strains(self, u):
+        """The strain of each cell (constant on a P1 simplex), ``(ncells, dim, dim)``."""
+        local = u[self.u_basis.element_dofs]                          # (nb, ncells)
+        return np.einsum("ie,ijke->ejk", local, self.cellwise["strains"])
+
+    def _cell_degradation(self, d):
+        """``g(d)`` averaged over each cell (exact: the rest of the integrand is constant)."""
+        g = self.field.degradation(self.d_basis.interpolate(d))
+        return np.asarray(g) @ self.cellwise["weights"]
+
+    def _spectral(self, u, d):
+        """``(K, K_free, f)``: the tangent stiffness of the spectral split on all and on the
+        free unknowns, and the internal force, at ``(u, d)``."""
+        lam, mu = self.material.lame
+        eps, g = self._cell_strains(u), self._cell_degradation(d)
+        cells = self.cellwise
+        G, volumes = cells["strains"], cells["volumes"]
+        sigma = split.stress(eps, g, lam, mu)
+        local_force = volumes * np.einsum("aije,eij->ae", G, sigma)
+        f = np.bincount(self.u_basis.element_dofs.ravel(), local_force.ravel(),
+                        minlength=self.u_basis.N)
+        D = split.stress_derivatives(eps, g, lam, mu, self.mesh.dim())
+        GD = np.einsum("aije,ekij->ake", G, D)
+        K_cells = volumes * np.einsum("ake,bke->abe", GD, cells["coefficients"])
+        K_cells = 0.5 * (K_cells + K_cells.transpose(1, 0, 2))       # round-off of the FD
+        return cells["K"].assemble(K_cells), cells["K_free"].assemble(K_cells), f
+
     def _stiffness(self, u, d):
         """The degraded stiffness at ``(u, d)``: ``(K, K_free)``, on all unknowns and on the
-        free ones."""
+        free ones (the tangent for the spectral split)."""
+        if self.parameters.split == "spectral":
+            return self._spectral(u, d)[:2]
         a, b = self._moduli(u, d)
         a = np.broadcast_to(a, b.shape)
         if self.cellwise is not None:
@@ -250,6 +297,9 @@ class PhaseFieldFracture(Problem):
         """``psi+``, the part of the undamaged energy density that damage degrades (all of
         it without a split), at the quadrature points."""
         lam, mu = self.material.lame
+        if self.parameters.split == "spectral":
+            psi_plus = split.spectral_parts(self._cell_strains(u), lam, mu)[0]
+            return np.broadcast_to(psi_plus[:, None], self.u_basis.dx.shape)
         eps = sym_grad(self.u_basis.interpolate(u))
         if self.parameters.split == "none":
             return 0.5 * lam * trace(eps) ** 2 + mu * ddot(eps, eps)
@@ -263,6 +313,8 @@ class PhaseFieldFracture(Problem):
         repeats (a semismooth Newton method on the piecewise linear stress)."""
         boundary_values = np.zeros(self.u_basis.N)
         boundary_values[self.fixed] = np.where(self.pulled, prescribed, 0.0)
+        if self.parameters.split == "spectral":
+            return self._newton(d, boundary_values, u0, prescribed)
         u, pattern = u0, None
         for _ in range(MAX_PATTERN_UPDATES):
             start = time.perf_counter()
@@ -279,6 +331,22 @@ class PhaseFieldFracture(Problem):
             pattern = new
         raise SolverError(f"the tension/compression split did not settle in "
                           f"{MAX_PATTERN_UPDATES} solves at displacement {prescribed:g}")
+
+    def _newton(self, d, boundary_values, u0, prescribed):
+        """Equilibrium with the spectral split: Newton's method on the exact internal force
+        from ``u0`` with the prescribed values, to a step below 1e-10 of ``u``."""
+        u = u0.copy()
+        u[self.fixed] = boundary_values[self.fixed]
+        for _ in range(MAX_NEWTON):
+            start = time.perf_counter()
+            K, K_free, f = self._spectral(u, d)
+            step = self.linear.solve(K_free, -f[self.free])
+            u[self.free] += step
+            self.timings["displacement"] += [1, time.perf_counter() - start]
+            if np.abs(step).max() <= 1e-10 * max(np.abs(u).max(), 1e-300):
+                return u, self._spectral(u, d)[0]
+        raise SolverError(f"the spectral split's Newton iterations did not converge in "
+                          f"{MAX_NEWTON} steps at displacement {prescribed:g}")
 
     def _damage(self, u, lower, guess, history=None):
         """The damage minimizing the energy at ``u`` over ``lower <= d <= 1``, driven by
