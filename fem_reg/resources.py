@@ -13,7 +13,10 @@ that cannot fit (``h = 5e-4`` on the unit square is 9 million triangles), not a 
 Ground floor: imports nothing from fem_reg but the errors.
 """
 
+import atexit
 import os
+import sys
+import weakref
 from dataclasses import dataclass
 
 from .errors import ResourceError
@@ -167,7 +170,7 @@ class OwnedFactor:
     in the calling thread, which then frees it. Use as a context manager for a one-off."""
 
     def __init__(self, factorize, *args, size=None, **kwargs):
-        self._release = None
+        self._release = self._thread = None
         if size is not None and size < THREAD_ABOVE:
             self.factor = factorize(*args, **kwargs)
             return
@@ -185,7 +188,8 @@ class OwnedFactor:
             release.wait()
             outcome.clear()                  # the last reference, dropped in this thread
 
-        threading.Thread(target=own, daemon=True, name=SOLVING).start()
+        thread = threading.Thread(target=own, daemon=True, name=SOLVING)
+        thread.start()
         try:
             while not ready.wait(0.1):       # see interruptible: Ctrl-C reaches Python
                 pass
@@ -197,17 +201,24 @@ class OwnedFactor:
             release.set()
             raise error
         self.factor = outcome["factor"]
-        self._release = release
+        self._release, self._thread = release, thread
+        _LIVE.add(self)
 
     def solve(self, b):
         return self.factor.solve(b)
 
-    def close(self):
-        """Free the factor (in the thread that made it)."""
+    def close(self, wait=False):
+        """Free the factor (in the thread that made it; ``wait``: until it is freed)."""
+        if sys.is_finalizing():
+            # too late to run the owner: a factor freed while the interpreter is torn down
+            # broke the final flush of stdout (exit status 120); the process is exiting
+            return
         self.factor = None                   # before the owner drops the last reference
         if self._release is not None:
             self._release.set()
             self._release = None
+            if wait:
+                self._thread.join(timeout=10.0)
 
     def __enter__(self):
         return self
@@ -217,3 +228,12 @@ class OwnedFactor:
 
     def __del__(self):
         self.close()
+
+
+_LIVE = weakref.WeakSet()      # the factors still held: freed at exit, before finalization
+
+
+@atexit.register
+def _free_live_factors():
+    for owned in list(_LIVE):
+        owned.close(wait=True)

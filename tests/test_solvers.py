@@ -202,3 +202,22 @@ def test_reused_factorization_solves_nearby_systems_by_preconditioned_cg():
     x = solver.solve(A, b)
     assert np.linalg.norm(A @ x - b) < 1e-9 * np.linalg.norm(b)
     assert solver.factorizations == 2
+
+
+def test_a_factor_still_held_at_exit_does_not_break_the_exit_status():
+    """A process ending with a helper-thread factor still held (a fracture run's reused
+    factorization) exited with status 120: the factor was freed while the interpreter was
+    torn down and stdout's final flush failed. Held factors are freed at exit now."""
+    import subprocess
+    import sys
+    script = (
+        "import numpy as np, scipy.sparse as sp\n"
+        "from fem_reg.fe.solvers import ReusedFactorization\n"
+        "T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(160, 160))\n"
+        "A = (sp.kron(T, sp.eye(160)) + sp.kron(sp.eye(160), T)).tocsr()\n"
+        "solver = ReusedFactorization()\n"
+        "print(solver.solve(A, np.ones(A.shape[0]))[0])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
+    assert float(done.stdout) > 0.0
