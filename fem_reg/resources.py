@@ -230,7 +230,7 @@ class OwnedFactor:
         self.close()
 
 
-_LIVE = weakref.WeakSet()      # the factors still held: freed at exit, before finalization
+_LIVE: "weakref.WeakSet[OwnedFactor]" = weakref.WeakSet()     # freed at exit (below)
 
 
 @atexit.register
