@@ -25,6 +25,7 @@ from skfem import Basis
 
 from ..errors import ParameterError, SolverError
 from .pattern import csr_pattern
+from .solvers import SPD_SPLU
 
 
 @dataclass(frozen=True)
@@ -400,8 +401,7 @@ class _VCycle:
 
     def _factorize(self, coarsest):
         try:
-            self._coarse = spla.splu(coarsest.tocsc(), permc_spec="MMD_AT_PLUS_A",
-                                     diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+            self._coarse = spla.splu(coarsest.tocsc(), **SPD_SPLU)
         except RuntimeError as err:
             raise SolverError(f"multigrid: the coarsest operator is singular ({err}); are "
                               f"the supports enough to prevent rigid motion?") from err

@@ -33,6 +33,11 @@ PIVOT_RATIO = 1e-12         # smallest/largest pivot below this: singular (1e-14
                             # free rigid modes, 2.5e-10 for a legitimate 1e-9 stiffness contrast)
 DIRECT_RESIDUAL = 1e-6      # backward-stable direct solves give ~1e-14
 METHODS = ("auto", "direct", "superlu", "pardiso", "amg")
+# SuperLU for symmetric positive definite matrices: a symmetric ordering and diagonal pivots
+# keep the fill of a Cholesky (partial pivoting on SIMP's 1e9 stiffness contrast multiplied
+# the fill by ~8: 1.66 s against 0.06 s at 11k unknowns)
+SPD_SPLU = {"permc_spec": "MMD_AT_PLUS_A", "diag_pivot_thresh": 0.0,
+            "options": {"SymmetricMode": True}}
 
 
 def has_pardiso():
@@ -90,6 +95,13 @@ def _solve_superlu(A, b):
                                       f"{PIVOT_RATIO:.0e}; a mode is unconstrained (missing "
                                       f"supports?)")
         return owned.solve(b)
+
+
+def factorize_spd(A):
+    """The SuperLU factor of a symmetric positive definite ``A`` (:data:`SPD_SPLU`) as an
+    :class:`~fem_reg.resources.OwnedFactor`: interruptible, and freed by the thread that
+    made it."""
+    return OwnedFactor(spla.splu, A.tocsc(), size=A.shape[0], **SPD_SPLU)
 
 
 def _solve_pardiso(A, b):
@@ -298,9 +310,7 @@ class ReusedFactorization:
         if self._owned is not None:
             self._owned.close()
         try:
-            self._owned = OwnedFactor(spla.splu, A.tocsc(), size=A.shape[0],
-                                      permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                      options={"SymmetricMode": True})
+            self._owned = factorize_spd(A)
         except RuntimeError as err:           # "Factor is exactly singular"
             self._owned = None
             raise SingularSystemError(f"singular system ({err}); check the supports") from err

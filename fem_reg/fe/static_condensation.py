@@ -15,11 +15,9 @@ in :func:`fem_reg.fe.solve_constrained`).
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..errors import SingularSystemError
-from ..resources import OwnedFactor
-from .solvers import PIVOT_RATIO
+from .solvers import PIVOT_RATIO, factorize_spd
 
 BLOCK = 256          # right-hand sides per back-substitution while forming S (memory bound)
 
@@ -56,9 +54,7 @@ class StaticCondensation:
         self._K_CR = K[C][:, R].tocsc()
         try:
             # symmetric positive definite: diagonal pivots keep the fill of a Cholesky
-            self._lu = OwnedFactor(spla.splu, K_CC, size=K_CC.shape[0],
-                                   permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                   options={"SymmetricMode": True})
+            self._lu = factorize_spd(K_CC)
         except RuntimeError as err:
             raise SingularSystemError(f"cannot condense onto {len(R)} DOFs: the rest is "
                                       f"singular ({err})") from None

@@ -9,10 +9,9 @@ elastic phase undamaged.
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..errors import ParameterError, SolverError
-from ..resources import OwnedFactor
+from ..fe.solvers import factorize_spd
 
 
 ROUND_OFF = 1e-12
@@ -66,11 +65,8 @@ def minimize_bounded(A, b, lower, upper, x0=None, max_iterations=100):
         if free.size:
             fixed = np.flatnonzero(at_lower | at_upper)
             rhs = b[free] - A[free][:, fixed] @ x[fixed]
-            # symmetric positive definite: diagonal pivots, a symmetric ordering (half the
-            # time of spsolve's defaults on a damage system)
-            with OwnedFactor(spla.splu, A[free][:, free].tocsc(), size=free.size,
-                             permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                             options={"SymmetricMode": True}) as owned:
+            # symmetric positive definite (half the time of spsolve's defaults here)
+            with factorize_spd(A[free][:, free]) as owned:
                 x[free] = owned.solve(rhs)
     raise SolverError(f"the bound-constrained damage problem did not settle its active set in "
                       f"{max_iterations} steps")

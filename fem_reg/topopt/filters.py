@@ -25,8 +25,8 @@ from skfem import (Basis, BilinearForm, ElementHex0, ElementQuad0, ElementTetP0,
 
 from ..checks import number, positive
 from ..errors import ParameterError
-from ..resources import OwnedFactor
 from ..fe import helmholtz, lagrange
+from ..fe.solvers import factorize_spd
 from ..fe.multigrid import BoxGrid, Multigrid, first_cell_matrix
 
 CELL_CONSTANT = {MeshTri1: ElementTriP0, MeshQuad1: ElementQuad0, MeshTet1: ElementTetP0,
@@ -78,9 +78,7 @@ class HelmholtzFilter:
         if grid is not None and grid.levels() > 0:
             self._solve = _multigrid_solver(mesh, nodal, K, radius, grid)
         else:
-            self._solve = OwnedFactor(spla.splu, K.tocsc(), size=K.shape[0],
-                                      permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                                      options={"SymmetricMode": True}).solve
+            self._solve = factorize_spd(K).solve
 
     def __call__(self, rho):
         """Filtered element densities."""
