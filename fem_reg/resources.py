@@ -187,8 +187,10 @@ class OwnedFactor:
                 ready.set()
             release.wait()
             outcome.clear()                  # the last reference, dropped in this thread
+            _OWNERS.discard(threading.current_thread())
 
         thread = threading.Thread(target=own, daemon=True, name=SOLVING)
+        _OWNERS.add(thread)
         thread.start()
         try:
             while not ready.wait(0.1):       # see interruptible: Ctrl-C reaches Python
@@ -231,9 +233,17 @@ class OwnedFactor:
 
 
 _LIVE: "weakref.WeakSet[OwnedFactor]" = weakref.WeakSet()     # freed at exit (below)
+_OWNERS: set = set()      # helper threads that have not yet freed their factor
 
 
 @atexit.register
 def _free_live_factors():
+    """Before the interpreter is torn down: free the factors still held, and wait for the
+    helpers still freeing one (a factor closed just before exit, e.g. by the garbage
+    collection of its solver: freed during finalization it broke stdout's final flush,
+    exit status 120)."""
     for owned in list(_LIVE):
         owned.close(wait=True)
+    for thread in list(_OWNERS):
+        if thread.name != SOLVING:           # still factorizing (abandoned): not waited for
+            thread.join(timeout=10.0)
