@@ -284,18 +284,23 @@ def solve_constrained(A, b, fixed_dofs, fixed_values=None, *, near_null_space=No
 class ReusedFactorization:
     """Solves a sequence of nearby symmetric positive definite systems (a staggered scheme's
     stiffnesses as the damage creeps): CG preconditioned by the SuperLU factor of an earlier
-    matrix of the sequence, which is exact for that matrix and close for its neighbours. A
-    system CG does not solve in ``max_iterations`` iterations is factorized afresh and its
-    factor kept. ``factorizations`` and ``iterations`` (CG's) count the work."""
+    matrix of the sequence, which is exact for that matrix and close for its neighbours.
 
-    def __init__(self, rtol=1e-10, max_iterations=30):
-        self.rtol, self.max_iterations = rtol, max_iterations
+    A factor is replaced when CG does not converge in ``max_iterations`` iterations, and once
+    the CG iterations it has preconditioned exceed ``budget``: an iteration costs about a
+    triangular solve, and a 2D factorization some 40 of them, so renting the old factor
+    beyond that costs more than buying a new one (the ski-rental rule: at most twice the
+    best policy's work). ``factorizations`` and ``iterations`` (CG's) count the work."""
+
+    def __init__(self, rtol=1e-10, max_iterations=30, budget=40):
+        self.rtol, self.max_iterations, self.budget = rtol, max_iterations, budget
         self.factorizations = self.iterations = 0
         self._owned = None
+        self._rented = 0                         # CG iterations on the current factor
 
     def solve(self, A, b, x0=None):
         A = A.tocsr()
-        if self._owned is not None:
+        if self._owned is not None and self._rented <= self.budget:
             count = [0]
 
             def step(_):
@@ -305,10 +310,12 @@ class ReusedFactorization:
             x, info = spla.cg(A, b, x0=x0, rtol=self.rtol, maxiter=self.max_iterations, M=M,
                               callback=step)
             self.iterations += count[0]
+            self._rented += count[0]
             if info == 0:
                 return x
         if self._owned is not None:
             self._owned.close()
+        self._rented = 0
         try:
             self._owned = factorize_spd(A)
         except RuntimeError as err:           # "Factor is exactly singular"
