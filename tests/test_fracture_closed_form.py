@@ -158,3 +158,60 @@ def test_length_sweep_peak_load_scales_as_sigma_c(model):
         assert run.qoi["peak_force"] == pytest.approx(sigma_c * 1.0, rel=1e-4)
     slope = np.polyfit(np.log(lengths), np.log(peaks), 1)[0]
     assert slope == pytest.approx(-0.5, abs=1e-4)
+
+
+def test_anderson_acceleration_of_a_slow_fixed_point_iteration():
+    """x = M x + c with a contraction rate of 0.995 (a crack-run's slow staggered scheme):
+    the plain iteration needs thousands of passes, Anderson acceleration a tenth of them, and
+    both end at the solution of (I - M) x = c; with bounds the accelerated iterates stay
+    in the box and reach the projected fixed point."""
+    from fem_reg.fracture.anderson import Anderson
+    rng = np.random.default_rng(3)
+    n = 50
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    M = Q @ np.diag(np.linspace(0.0, 0.995, n)) @ Q.T
+    c = rng.standard_normal(n)
+    exact = np.linalg.solve(np.eye(n) - M, c)
+
+    def passes(depth, lower=-np.inf, upper=np.inf):
+        accelerated, x = Anderson(depth), np.zeros(n)
+        for k in range(1, 20_000):
+            g = np.clip(M @ x + c, lower, upper)
+            if np.abs(g - x).max() < 1e-10:
+                return k, g
+            x = accelerated.next(x, g, lower, upper)
+            assert (x >= lower).all() and (x <= upper).all()
+        raise AssertionError("no convergence")
+
+    plain, x_plain = passes(0)
+    fast, x_fast = passes(5)
+    assert plain > 2000 and fast < 0.1 * plain
+    assert np.abs(x_fast - exact).max() < 1e-7 * np.abs(exact).max()
+    assert np.abs(x_plain - exact).max() < 1e-6 * np.abs(exact).max()
+    # the projected fixed point x = clip(M x + c) of the box problem
+    box = 0.5 * np.abs(exact).max()
+    k_plain, y_plain = passes(0, -box, box)
+    k_fast, y_fast = passes(5, -box, box)
+    assert k_fast < k_plain
+    assert np.abs(y_fast - y_plain).max() < 1e-6 * box
+    assert np.abs(y_fast - np.clip(M @ y_fast + c, -box, box)).max() < 1e-9
+
+
+def test_the_reduced_solve_falls_back_to_a_factorization(monkeypatch):
+    """The reduced systems are solved by Jacobi-preconditioned CG; when CG stops short of its
+    tolerance a factorization solves them: the minimizer is the same either way."""
+    from fem_reg.fracture import bounded
+    rng = np.random.default_rng(5)
+    n = 200
+    A = sp.diags([-1.0, 2.05, -1.0], [-1, 0, 1], shape=(n, n)).tocsr()
+    b = rng.normal(0.0, 0.2, n)
+    by_cg, _ = minimize_bounded(A, b, 0.0, 1.0)
+    calls = []
+    real = bounded.factorize_spd
+    monkeypatch.setattr(bounded, "CG_ITERATIONS", 2)
+    monkeypatch.setattr(bounded, "factorize_spd", lambda M: calls.append(M.shape) or real(M))
+    by_factor, _ = minimize_bounded(A, b, 0.0, 1.0)
+    assert calls and np.abs(by_factor - by_cg).max() < 1e-9
+    gradient = A @ by_cg - b
+    inside = (by_cg > 0.0) & (by_cg < 1.0)
+    assert inside.any() and np.abs(gradient[inside]).max() < 1e-10
