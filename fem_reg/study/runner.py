@@ -16,11 +16,12 @@ import logging
 import multiprocessing
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_text
+from ..io import write_vtu
 from ..checks import integer, positive
 from ..errors import FemRegError, ParameterError
 from ..mesh import MeshSequence, mesh_size
@@ -115,11 +116,12 @@ def read_cached(cache_file, level, key, fields=True):
     return record, None
 
 
-def run_level(solve, sequence, level, cache_file=None, fields_file=None, key=None):
-    """Build the mesh of ``level``, solve, and return the level's record (never raises for a
-    failing solve: the error is recorded). With ``cache_file`` the record is written there
-    with its key (``key``, default the file's stem), a content hash, and the fields file's
-    name (relative to the cache folder) and hash."""
+def solve_level(solve, sequence, level, fields=False):
+    """Build the mesh of ``level`` and solve: ``(record, fields)``, the level's record (h,
+    cells, DOFs, seconds, QoIs, references, expected orders) and, with ``fields``, the
+    result's fields as a ``meshio.Mesh`` (else None). Never raises for a failing solve: the
+    error is recorded. Runs where the level runs (a pool's process, a Dask worker): it
+    writes nothing, so workers need not share the client's disk."""
     start = time.perf_counter()
     record = {"level": level}
     try:
@@ -134,26 +136,54 @@ def run_level(solve, sequence, level, cache_file=None, fields_file=None, key=Non
             expected_order={k: float(v)
                             for k, v in result.meta.get("expected_order", {}).items()},
             error=None)
+        return record, (result.to_meshio() if fields else None)
+    except Exception as err:  # a failing level is data for the study, not its end
+        return _failed(record, err, start), None
+
+
+def _failed(record, err, start):
+    """``record`` marked failed by ``err`` (one line; a traceback for a bug, not for a
+    user's mistake)."""
+    message = str(err).splitlines()[0] if str(err) else type(err).__name__
+    record.update(seconds=time.perf_counter() - start, qoi=record.get("qoi") or {},
+                  ndofs=record.get("ndofs"), error=f"{type(err).__name__}: {message}")
+    record.pop("sha256", None)
+    if not isinstance(err, FemRegError):
+        record["traceback"] = traceback.format_exc(limit=6)
+    return record
+
+
+def store_level(record, fields, cache_file=None, fields_file=None, key=None):
+    """Write a solved level where the study keeps it (in the client, after
+    :func:`solve_level`): the fields to ``fields_file``, and the record to ``cache_file``
+    with its key (``key``, default the file's stem), a content hash and the fields file's
+    name (relative to the cache folder) and hash. Returns the record; a write that fails
+    marks it failed (and it is not cached)."""
+    if record.get("error"):
+        return record
+    start = time.perf_counter() - record.get("seconds", 0.0)
+    try:
         if cache_file is not None:
             cache_file = Path(cache_file)
             record["key"] = key or cache_file.stem
-            if fields_file is not None:
-                result.write(fields_file)
+            if fields_file is not None and fields is not None:
+                write_vtu(fields_file, fields)
                 record["fields"] = Path(fields_file).name
                 record["fields_sha256"] = _file_digest(fields_file)
             record["sha256"] = _digest(record)
             write_text(cache_file, json.dumps(record, indent=1))
-        elif fields_file is not None:
-            result.write(fields_file)
+        elif fields_file is not None and fields is not None:
+            write_vtu(fields_file, fields)
             record["fields"] = str(fields_file)
-    except Exception as err:  # a failing level is data for the study, not its end
-        message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        record.update(seconds=time.perf_counter() - start, qoi={}, ndofs=record.get("ndofs"),
-                      error=f"{type(err).__name__}: {message}")
-        record.pop("sha256", None)
-        if not isinstance(err, FemRegError):
-            record["traceback"] = traceback.format_exc(limit=6)
+    except Exception as err:
+        return _failed(record, err, start)
     return record
+
+
+def run_level(solve, sequence, level, cache_file=None, fields_file=None, key=None):
+    """Solve ``level`` and store it (:func:`solve_level`, then :func:`store_level`), here."""
+    record, fields = solve_level(solve, sequence, level, fields_file is not None)
+    return store_level(record, fields, cache_file, fields_file, key)
 
 
 def _stop_workers(pool):
@@ -267,7 +297,7 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
     Parameters
     ----------
     solve
-        Callable ``mesh -> Result`` (picklable for ``workers > 1``).
+        Callable ``mesh -> Result`` (picklable for ``workers > 1`` or an ``executor``).
     sequence
         A :class:`~fem_reg.mesh.MeshSequence`.
     qoi
@@ -276,6 +306,8 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
         Relative GCI below which a QoI counts as mesh-independent (e.g. 0.01 = 1%).
     cache_dir
         Where level records and fields go; finished levels found there are not run again.
+        Written here, by the caller's process, as each level comes back: the processes or
+        cluster workers that solve need not share this disk.
     fields
         Also store each level's fields (for the PVD through the levels).
     key
@@ -298,37 +330,72 @@ def run_study(solve, sequence, *, qoi=None, tolerance=0.01, asymptotic_tolerance
     -------
     StudyResult
     """
-    if not isinstance(sequence, MeshSequence):
-        raise ParameterError(f"sequence must be a MeshSequence, got {type(sequence).__name__}")
     tolerance = positive("tolerance", tolerance)
     workers = integer("workers", workers, low=1)
     if max_dofs is not None:
         max_dofs = integer("max_dofs", max_dofs, low=1)
-    problem_key = _solver_key(solve, key)
-    cache = Path(cache_dir) if cache_dir is not None else None
-    report = progress or (lambda event, record: None)
-    files = _LevelFiles(cache, problem_key, sequence, fields)
+    plan = plan_study(solve, sequence, cache_dir=cache_dir, fields=fields, key=key,
+                      progress=progress)
 
     def judge(rows):
         return analyse(rows, qoi, tolerance, asymptotic_tolerance, expected_orders)
 
+    if workers == 1 and executor is None or until_converged:
+        stop_reason = _run_in_order(plan, max_dofs=max_dofs,
+                                    judge=judge if until_converged else None)
+    else:
+        run_plans([plan], executor=executor, workers=workers)
+        stop_reason = f"all {sequence.levels} levels solved"
+    return plan.result(judge, tolerance, stop_reason)
+
+
+@dataclass
+class StudyPlan:
+    """One refinement study's work: what solves a level, the mesh sequence, where its
+    levels are kept, the levels already read back (``rows``) and those to solve
+    (``todo``). :func:`run_plans` runs the levels of several plans on one executor."""
+
+    solve: object
+    sequence: MeshSequence
+    files: "_LevelFiles"
+    rows: dict
+    todo: list
+    key: str
+    report: object
+
+    def run(self, level):
+        """Solve ``level`` here and keep it."""
+        self.report("start", {"level": level})
+        self.keep(run_level(self.solve, self.sequence, level, *self.files(level)))
+
+    def keep(self, record):
+        self.rows[record["level"]] = record
+        self.report("done", record)
+
+    def result(self, judge, tolerance, stop_reason):
+        """The :class:`StudyResult` of the levels kept so far."""
+        ordered = [self.rows[level] for level in sorted(self.rows)]
+        failed = [row["level"] for row in ordered if row.get("error")]
+        if failed:
+            stop_reason += f"; level(s) {', '.join(map(str, failed))} failed"
+        cache = self.files.cache
+        return StudyResult(rows=ordered, analysis=judge(ordered), tolerance=tolerance,
+                           stop_reason=stop_reason, key=self.key,
+                           sequence=self.sequence.describe(),
+                           cache_dir=str(cache) if cache is not None else None)
+
+
+def plan_study(solve, sequence, *, cache_dir=None, fields=True, key=None, progress=None):
+    """A :class:`StudyPlan`: the cached levels read back and verified, the others to do."""
+    if not isinstance(sequence, MeshSequence):
+        raise ParameterError(f"sequence must be a MeshSequence, got {type(sequence).__name__}")
+    problem_key = _solver_key(solve, key)
+    cache = Path(cache_dir) if cache_dir is not None else None
+    report = progress or (lambda event, record: None)
+    files = _LevelFiles(cache, problem_key, sequence, fields)
     rows = _read_cache(sequence, files, fields, report)
     todo = [level for level in range(sequence.levels) if level not in rows]
-    if workers == 1 and executor is None or until_converged:
-        stop_reason = _run_in_order(solve, sequence, todo, rows, files, report,
-                                    max_dofs=max_dofs, judge=judge if until_converged else None)
-    else:
-        _run_in_pool(solve, sequence, todo, rows, files, report, executor, workers)
-        stop_reason = f"all {sequence.levels} levels solved"
-
-    ordered = [rows[level] for level in sorted(rows)]
-    failed = [row["level"] for row in ordered if row.get("error")]
-    if failed:
-        stop_reason += f"; level(s) {', '.join(map(str, failed))} failed"
-    return StudyResult(rows=ordered, analysis=judge(ordered), tolerance=tolerance,
-                       stop_reason=stop_reason, key=problem_key,
-                       sequence=sequence.describe(),
-                       cache_dir=str(cache) if cache is not None else None)
+    return StudyPlan(solve, sequence, files, rows, todo, problem_key, report)
 
 
 class _LevelFiles:
@@ -373,45 +440,64 @@ def _estimated_dofs(rows, level):
     return last["ndofs"] * growth ** (level - last["level"])
 
 
-def _run_in_order(solve, sequence, todo, rows, files, report, *, max_dofs, judge):
+def _run_in_order(plan, *, max_dofs, judge):
     """Levels one after another, here; stops at the DOF budget, or (with ``judge``) as soon
     as every watched QoI is settled. Returns the stop reason."""
-    for level in todo:
-        estimate = _estimated_dofs(rows, level) if max_dofs is not None else None
+    levels = plan.sequence.levels
+    for level in plan.todo:
+        estimate = _estimated_dofs(plan.rows, level) if max_dofs is not None else None
         if estimate is not None and estimate > max_dofs:
             return f"DOF budget {max_dofs} reached before level {level}"
-        report("start", {"level": level})
-        rows[level] = run_level(solve, sequence, level, *files(level))
-        report("done", rows[level])
+        plan.run(level)
         if judge is not None:
-            analysis = judge(list(rows.values()))
+            analysis = judge(list(plan.rows.values()))
             if analysis and all(settled(a) for a in analysis.values()):
                 return (f"every watched QoI mesh-independent (or, for errors, verified) at "
                         f"level {level}")
     if judge is not None:
-        return (f"level budget ({sequence.levels} levels) reached before every QoI was "
-                f"mesh-independent")
-    return f"all {sequence.levels} levels solved"
+        return f"level budget ({levels} levels) reached before every QoI was mesh-independent"
+    return f"all {levels} levels solved"
 
 
-def _run_in_pool(solve, sequence, todo, rows, files, report, executor, workers):
-    """Levels in parallel on ``executor``, or on a process pool of ``workers`` whose running
-    levels are terminated on Ctrl-C (the finished ones are cached)."""
+def run_plans(plans, *, executor=None, workers=1):
+    """The levels still to do of every plan, on one executor: here one after another
+    (``workers = 1``, no executor), on a process pool of ``workers`` (its running levels
+    terminated on Ctrl-C; the finished ones are cached), or on ``executor`` (a Dask
+    cluster's). The finest levels are submitted first (the longest jobs, for the
+    balance). Each level is stored here as it comes back, so an interrupted run resumes
+    from the cache; a level whose job failed (a worker lost more often than the cluster
+    retries it) is recorded as failed and the others go on."""
+    jobs = sorted(((plan, level) for plan in plans for level in plan.todo),
+                  key=lambda job: -job[1])
+    if executor is None and workers == 1:
+        for plan, level in jobs:
+            plan.run(level)
+        return
     # "spawn", not fork: the parent has BLAS/MKL, VTK and gmsh threads running, and a forked
     # child can inherit a held lock and hang forever.
     pool = executor or ProcessPoolExecutor(max_workers=workers,
                                            mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {}
-        for level in todo:
-            report("start", {"level": level})
-            futures[level] = pool.submit(run_level, solve, sequence, level, *files(level))
-        for level in todo:
-            rows[level] = futures[level].result()
-            report("done", rows[level])
+        pending = {}
+        for plan, level in jobs:
+            plan.report("start", {"level": level})
+            wants_fields = plan.files(level)[1] is not None
+            future = pool.submit(solve_level, plan.solve, plan.sequence, level, wants_fields)
+            pending[future] = (plan, level, time.perf_counter())
+        for future in as_completed(pending):
+            plan, level, submitted = pending[future]
+            try:
+                record, fields = future.result()
+            except Exception as err:        # the job, not the solve (which never raises)
+                plan.keep(_failed({"level": level}, err, submitted))
+                continue
+            plan.keep(store_level(record, fields, *plan.files(level)))
     except BaseException:
         if executor is None:
             _stop_workers(pool)
+        else:
+            for future in pending:
+                future.cancel()
         raise
     finally:
         if executor is None:
