@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import CaseError
 
 TOP_LEVEL = {"title": str, "problem": str, "mesh": dict, "parameters": dict, "output": dict,
-             "study": dict, "max_dofs": int}
+             "study": dict, "sweep": dict, "max_dofs": int}
 OUTPUT_KEYS = {"vtu": bool, "png": list, "warp": str, "cmap": str, "threshold": float,
                "series": bool, "contour": dict, "edges": bool}
 CONTOUR_KEYS = {"field": str, "value": float, "format": str}
@@ -53,6 +53,7 @@ class Case:
     parameters: dict = field(default_factory=dict)
     output: dict = field(default_factory=dict)
     study: dict = field(default_factory=dict)
+    sweep: dict = field(default_factory=dict)
     title: str = ""
     max_dofs: int | None = None
     source: str = "case"
@@ -98,7 +99,8 @@ def case_from_dict(data, source="case", base_dir="."):
     check_output_options(output, f"{source} [output]")
     return Case(problem=data["problem"], mesh=dict(data["mesh"]),
                 parameters=dict(data.get("parameters", {})), output=dict(output),
-                study=dict(data.get("study", {})), title=data.get("title", ""),
+                study=dict(data.get("study", {})), sweep=dict(data.get("sweep", {})),
+                title=data.get("title", ""),
                 max_dofs=_max_dofs(data.get("max_dofs"), source),
                 source=str(source), base_dir=Path(base_dir))
 

@@ -9,7 +9,7 @@ import time
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn)
+                           TimeElapsedColumn, TimeRemainingColumn)
 
 DELAY = 1.0   # seconds before a bar appears: short tasks stay quiet
 
@@ -26,8 +26,9 @@ class ProgressBar:
     (3, 'level 2')
     """
 
-    def __init__(self, description, total=None, enabled=True, stream=None):
+    def __init__(self, description, total=None, enabled=True, stream=None, eta=False):
         self.description = description
+        self.eta = eta
         self.total = total
         self.enabled = enabled
         self.console = Console(file=stream or sys.stderr)
@@ -40,9 +41,11 @@ class ProgressBar:
     def _show(self):
         if self._progress is None and self.enabled and \
                 time.perf_counter() - self.start >= DELAY:
-            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                      MofNCompleteColumn(), TimeElapsedColumn(),
-                                      TextColumn("{task.fields[status]}"),
+            columns = [TextColumn("[bold]{task.description}"), BarColumn(),
+                       MofNCompleteColumn(), TimeElapsedColumn()]
+            if self.eta:
+                columns += [TextColumn("ETA"), TimeRemainingColumn()]
+            self._progress = Progress(*columns, TextColumn("{task.fields[status]}"),
                                       console=self.console, transient=False)
             self._progress.start()
             self._task = self._progress.add_task(self.description, total=self.total,

@@ -228,3 +228,109 @@ def write_reports(study, out_dir, stem="study", title=None, contour=None):
     if contour is not None:
         files += write_level_contours(study, contour, out_dir, stem)
     return [str(f) for f in files]
+
+
+# -- sweeps: one refinement study per parameter point ------------------------------------------
+
+def _cell(value):
+    if isinstance(value, float) or value is None or isinstance(value, bool):
+        return _fmt(value)
+    return str(value)
+
+
+def sweep_markdown(sweep, title="Parameter sweep", qoi=None):
+    """One row per point: the values, each QoI on the finest level with its GCI and verdict."""
+    from .sweep import sweep_rows
+    header, rows = sweep_rows(sweep, qoi)
+    cells = []
+    for row in rows:
+        formatted = []
+        for name, value in zip(header, row):
+            formatted.append(_percent(value) if name.endswith(" GCI") else _cell(value))
+        cells.append(formatted)
+    from .runner import settled
+    done = sum(bool(study.analysis) and all(settled(a) for a in study.analysis.values())
+               for study in sweep.studies)
+    levels = max(len(study.rows) for study in sweep.studies)
+    parts = [f"## {title}", "", markdown_table(header, cells), "",
+             f"{len(sweep.points)} points x {levels} levels; tolerance "
+             f"{_percent(sweep.tolerance)}; every QoI mesh-independent (an error: at its "
+             f"expected order) at {done} of {len(sweep.points)} points; "
+             f"{sweep.failed_levels()} failed level(s). Each point's study: points/POINT/.", ""]
+    return "\n".join(parts)
+
+
+def sweep_csv(sweep, qoi=None):
+    """The sweep table as CSV (numbers unformatted)."""
+    from .sweep import sweep_rows
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header, rows = sweep_rows(sweep, qoi)
+    writer.writerow(header)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return buffer.getvalue()
+
+
+def plot_sweep(sweep, path, qoi=None, title=None):
+    """Each QoI (finest level) against the sweep's first parameter, the GCI band as error
+    bars; with several parameters, one line per combination of the others. A point without
+    a finite GCI is drawn hollow, without a bar."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from .sweep import error_bar, finest_value
+    names = qoi or sorted({name for study in sweep.studies for name in study.analysis})
+    first, others = sweep.parameters[0], sweep.parameters[1:]
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(4.6 * max(len(names), 1), 4.0),
+                             squeeze=False)
+    numeric = all(isinstance(v[first], (int, float)) and not isinstance(v[first], bool)
+                  for v in sweep.points)
+    for ax, name in zip(axes[0], names):
+        groups = {}
+        for values, study in zip(sweep.points, sweep.studies):
+            key = tuple(values[p] for p in others)
+            groups.setdefault(key, []).append((values[first], finest_value(study, name),
+                                               error_bar(study, name)))
+        for key, entries in groups.items():
+            label = ", ".join(f"{p}={_value_text(v)}" for p, v in zip(others, key)) or None
+            x = [e[0] if numeric else str(e[0]) for e in entries]
+            y = [np.nan if e[1] is None else e[1] for e in entries]
+            bars = [0.0 if e[2] is None else e[2] for e in entries]
+            line = ax.errorbar(x, y, yerr=bars, fmt="o-", capsize=4, label=label)
+            hollow = [k for k, e in enumerate(entries) if e[2] is None and e[1] is not None]
+            if hollow:
+                ax.plot([x[k] for k in hollow], [y[k] for k in hollow], "o", mfc="white",
+                        color=line[0].get_color())
+        if numeric and all(v[first] > 0 for v in sweep.points) and \
+                max(v[first] for v in sweep.points) > 4 * min(v[first] for v in sweep.points):
+            ax.set_xscale("log")
+        ax.set_xlabel(first)
+        ax.set_title(name, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        if others:
+            ax.legend(fontsize=8)
+    fig.suptitle(f"{title or 'Parameter sweep'}: finest level, GCI as error bars",
+                 fontsize=11)
+    fig.tight_layout()
+    return _save_figure(fig, path)
+
+
+def _value_text(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def write_sweep_reports(sweep, out_dir, stem="sweep", title=None, contour=None):
+    """The sweep's table (Markdown, CSV), JSON and QoI-against-parameter PNG into
+    ``out_dir``, and every point's study reports and levels PVD (:func:`write_reports`) in
+    ``out_dir/points/LABEL/``; returns the files written."""
+    out_dir = Path(out_dir)
+    title = title or stem
+    files = [write_text(out_dir / f"{stem}.md", sweep_markdown(sweep, title)),
+             write_text(out_dir / f"{stem}.csv", sweep_csv(sweep)),
+             write_text(out_dir / f"{stem}.json",
+                        json.dumps(sweep.to_dict(), indent=1, default=float)),
+             plot_sweep(sweep, out_dir / f"{stem}.png", title=title)]
+    for label, study in zip(sweep.labels, sweep.studies):
+        files += write_reports(study, out_dir / "points" / label, stem="study",
+                               title=f"{title}: {label}", contour=contour)
+    return [str(f) for f in files]
