@@ -1,6 +1,7 @@
 """From a case file's ``problem = "..."`` to a Problem class: the one place that knows every
 physics. Also runs a case (solve and write) and a case's refinement study."""
 
+import contextlib
 import shutil
 from dataclasses import MISSING, fields, replace
 from pathlib import Path
@@ -16,6 +17,8 @@ from .friction import FrictionalBar, FrictionalSlip
 from .membrane import Membrane
 from .mms import DiffusionMMS, ElasticityMMS, HelmholtzMMS, TangentialMMS
 from .study import ProblemSolver, run_study, write_reports
+from .study.report import write_sweep_reports
+from .study.sweep import SweepPoint, point_label, run_sweep, sweep_points
 from .topopt import TopOpt
 
 PROBLEMS = {problem.name: problem for problem in
@@ -24,10 +27,10 @@ PROBLEMS = {problem.name: problem for problem in
 
 STUDY_KEYS = {"levels": int, "refinement": str, "ratio": float, "qoi": list,
               "tolerance": float, "asymptotic_tolerance": float, "workers": int,
-              "until_converged": bool, "max_dofs": int}
+              "until_converged": bool, "max_dofs": int, "scheduler": str}
 STUDY_DEFAULTS = {"levels": 4, "refinement": "remesh", "ratio": 2.0, "qoi": None,
                   "tolerance": 0.01, "asymptotic_tolerance": 0.1, "workers": 1,
-                  "until_converged": False, "max_dofs": None}
+                  "until_converged": False, "max_dofs": None, "scheduler": None}
 
 
 def problem_class(name, source="case"):
@@ -151,6 +154,9 @@ def study_options(case, **overrides):
         flag("until_converged", options["until_converged"])
         if options["max_dofs"] is not None:
             integer("max_dofs", options["max_dofs"], low=1)
+        if options["scheduler"] is not None and "://" not in options["scheduler"]:
+            raise CaseError(f"scheduler must be an address like tcp://HOST:8786, got "
+                            f"{options['scheduler']!r}")
     except FemRegError as err:
         raise CaseError(f"{where}: {err}") from err
     problem = problem_class(case.problem, case.source)
@@ -162,16 +168,38 @@ def study_options(case, **overrides):
     return options
 
 
-def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overrides):
-    """Run the case's refinement study; write reports; return (StudyResult, files).
-    ``max_dofs`` is the size limit (see :func:`check_case_size`)."""
+@contextlib.contextmanager
+def _executor(options):
+    """The levels' executor: the Dask cluster at ``options["scheduler"]``, else None (the
+    local pool of ``workers``)."""
+    if options["scheduler"] is None:
+        yield None
+        return
+    from .study.cluster import dask_executor
+    with dask_executor(options["scheduler"]) as executor:
+        yield executor
+
+
+def _prepare_study(case, out_dir, overrides, max_dofs):
+    """Checked study options, the size check, the solver and the mesh sequence."""
     options = study_options(case, **overrides)
     check_case_size(case, options["levels"], options["refinement"], options["ratio"],
                     max_dofs=max_dofs, budget=options["max_dofs"])
-    solve = solver_for(case)
     sequence = sequence_from_spec(case.mesh, options["levels"], case.base_dir,
                                   options["refinement"], options["ratio"],
                                   f"{case.source} [mesh]")
+    return options, sequence
+
+
+def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overrides):
+    """Run the case's refinement study (or, with a ``[sweep]`` table, one per point: see
+    :func:`sweep_case`); write reports; return (StudyResult or SweepResult, files).
+    ``max_dofs`` is the size limit (see :func:`check_case_size`)."""
+    if case.sweep:
+        return sweep_case(case, out_dir, fresh=fresh, progress=progress, max_dofs=max_dofs,
+                          **overrides)
+    options, sequence = _prepare_study(case, out_dir, overrides, max_dofs)
+    solve = solver_for(case)
     out_dir = Path(out_dir)
     cache = out_dir / "cache"
     stem = f"{case.name}_study"
@@ -181,15 +209,82 @@ def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
         if fresh and cache.exists():
             shutil.rmtree(cache)
         check_writable(cache)
-        study = run_study(solve, sequence, qoi=options["qoi"],
-                          tolerance=options["tolerance"],
-                          asymptotic_tolerance=options["asymptotic_tolerance"],
-                          cache_dir=cache, workers=options["workers"],
-                          until_converged=options["until_converged"],
-                          max_dofs=options["max_dofs"], progress=progress)
+        with _executor(options) as executor:
+            study = run_study(solve, sequence, qoi=options["qoi"],
+                              tolerance=options["tolerance"],
+                              asymptotic_tolerance=options["asymptotic_tolerance"],
+                              cache_dir=cache, workers=options["workers"],
+                              executor=executor,
+                              until_converged=options["until_converged"],
+                              max_dofs=options["max_dofs"], progress=progress)
         with staged_outputs(out_dir, stem) as stage:
             files = relocate(write_reports(study, stage, stem=stem,
                                            title=case.title or case.name,
                                            contour=contour_options(case.output)),
                              stage, out_dir)
     return study, files
+
+
+SWEEP_OPTIONS = ("zip",)
+
+
+def sweep_table(case):
+    """The points of the case's ``[sweep]`` table, each ``{parameter: value}``: any of the
+    problem's parameters with a list of values; several give their Cartesian product, or
+    with ``zip = true`` their values side by side. Every point's parameters are checked
+    now, before anything is solved."""
+    where = f"{case.source} [sweep]"
+    table = {k: v for k, v in case.sweep.items() if k not in SWEEP_OPTIONS}
+    zipped = case.sweep.get("zip", False)
+    if not isinstance(zipped, bool):
+        raise CaseError(f"{where}: 'zip' must be true or false, got {zipped!r}")
+    known = problem_parameters(case.problem)
+    for name in table:
+        if name not in known:
+            raise CaseError(f"{where}: unknown parameter '{name}' for {case.problem}; known: "
+                            f"{', '.join(known)}")
+    try:
+        points = sweep_points(table, zipped, where)
+    except FemRegError as err:
+        raise CaseError(str(err)) from err
+    for values in points:
+        point = replace(case, parameters={**case.parameters, **values})
+        try:
+            solver_for(point)
+        except FemRegError as err:
+            raise CaseError(f"{where} point {point_label(values)}: {err}") from err
+    return points
+
+
+def sweep_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overrides):
+    """Run a refinement study at every point of the case's ``[sweep]``, all levels of all
+    points on one executor; write the sweep's reports (``NAME_sweep.md/csv/json/png``) and
+    every point's study in ``points/POINT/``; return (SweepResult, files)."""
+    points = sweep_table(case)
+    options, sequence = _prepare_study(case, out_dir, overrides, max_dofs)
+    if options["until_converged"]:
+        raise CaseError(f"{case.source} [study]: until_converged runs levels one after "
+                        f"another; a sweep runs them all at once: leave it out")
+    sweep = [SweepPoint(values, solver_for(replace(case, parameters={**case.parameters,
+                                                                     **values})), sequence)
+             for values in points]
+    out_dir = Path(out_dir)
+    cache = out_dir / "cache"
+    stem = f"{case.name}_sweep"
+    check_writable(out_dir)
+    with case_lock(out_dir, case.name):
+        recover_staging(out_dir, stem)
+        if fresh and cache.exists():
+            shutil.rmtree(cache)
+        check_writable(cache)
+        with _executor(options) as executor:
+            result = run_sweep(sweep, qoi=options["qoi"], tolerance=options["tolerance"],
+                               asymptotic_tolerance=options["asymptotic_tolerance"],
+                               cache_dir=cache, workers=options["workers"],
+                               executor=executor, progress=progress)
+        with staged_outputs(out_dir, stem) as stage:
+            files = relocate(write_sweep_reports(result, stage, stem=stem,
+                                                 title=case.title or case.name,
+                                                 contour=contour_options(case.output)),
+                             stage, out_dir)
+    return result, files

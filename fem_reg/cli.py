@@ -78,47 +78,61 @@ def cmd_run(args):
             print(f"  wrote {len(steps)} steps in {Path(steps[0]).parent}")
 
 
-def _study_progress(levels, quiet):
+def _study_progress(levels, quiet, points=None):
+    """One bar over every level (of every point of a sweep), with the time remaining."""
     from .io.progress import ProgressBar
-    bar = ProgressBar("refinement study", total=levels, enabled=not quiet)
+    what = "refinement study" if points is None else f"sweep of {points} points"
+    bar = ProgressBar(what, total=levels * (points or 1), enabled=not quiet, eta=True)
 
     def report(event, record):
+        where = f"level {record['level']}"
+        if "point" in record:
+            where = f"{record['point']} {where}"
         if event in ("done", "cached"):
             state = "cached" if event == "cached" else \
                 ("FAILED" if record.get("error") else f"{record.get('seconds', 0):.1f}s")
-            bar.advance(status=f"level {record['level']}: {record.get('ndofs') or '-'} DOFs, "
-                               f"{state}")
+            bar.advance(status=f"{where}: {record.get('ndofs') or '-'} DOFs, {state}")
             if record.get("error"):
-                log.warning("level %d failed: %s", record["level"], record["error"])
-        else:
-            bar.update(status=f"level {record['level']} ...")
+                log.warning("%s failed: %s", where, record["error"])
+        elif event == "start" and points is None:
+            bar.update(status=f"{where} ...")
     return bar, report
 
 
 def cmd_study(args):
-    from .cases import study_case, study_options
+    from .cases import study_case, study_options, sweep_table
     from .io.case_file import load_case
     from .study import to_markdown
+    from .study.report import sweep_markdown
     case = load_case(args.case)
-    options = study_options(case, levels=args.levels, workers=args.workers,
-                            tolerance=args.tolerance)
+    overrides = dict(levels=args.levels, workers=args.workers, tolerance=args.tolerance,
+                     scheduler=args.scheduler)
+    options = study_options(case, **overrides)
+    points = len(sweep_table(case)) if case.sweep else None
     out = _out_dir(args, case.name)
     args.interrupted = (f"the levels solved so far are cached in {out / 'cache'}; no report "
                         f"was changed: run the same command again to continue")
-    log.info("study of %s: %d levels (%s) -> %s", case.name, options["levels"],
-             options["refinement"], out)
-    bar, report = _study_progress(options["levels"], args.quiet)
+    where = f"the Dask cluster at {options['scheduler']}" if options["scheduler"] else \
+        f"{options['workers']} local process(es)"
+    log.info("%s of %s: %d levels (%s) on %s -> %s",
+             "study" if points is None else f"sweep of {points} points", case.name,
+             options["levels"], options["refinement"], where, out)
+    bar, report = _study_progress(options["levels"], args.quiet, points)
     with bar:
         study, files = study_case(case, out, fresh=args.fresh, progress=report,
-                                  levels=args.levels, workers=args.workers,
-                                  tolerance=args.tolerance, max_dofs=args.max_dofs)
+                                  max_dofs=args.max_dofs, **overrides)
     if args.json:
         _print_json({"case": case.name, "problem": case.problem, **study.to_dict(),
                      "outputs": files})
-    else:
+    elif points is None:
         print(to_markdown(study, case.title or case.name))
         for path in files[:5]:
             print(f"wrote {path}")
+    else:
+        print(sweep_markdown(study, case.title or case.name))
+        for path in files[:4]:
+            print(f"wrote {path}")
+        print(f"wrote {len(files) - 4} files of the points' studies in {out / 'points'}")
     return 0
 
 
@@ -221,10 +235,15 @@ def build_parser():
                      help="size limit (default: what the available memory allows)")
     run.set_defaults(func=cmd_run)
 
-    study = sub.add_parser("study", parents=[quiet], help="refinement study of a case file")
+    study = sub.add_parser("study", parents=[quiet],
+                           help="refinement study of a case file (one per point of a "
+                                "[sweep])")
     study.add_argument("case", help="case file (TOML)")
     study.add_argument("--levels", type=int, help="number of mesh levels")
     study.add_argument("--workers", type=int, help="levels solved in parallel processes")
+    study.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="solve the levels on this Dask cluster (pip install "
+                            "'fem-reg[cluster]')")
     study.add_argument("--tolerance", type=float, help="GCI tolerance, e.g. 0.01 for 1%%")
     study.add_argument("--fresh", action="store_true", help="ignore cached levels")
     study.add_argument("--max-dofs", type=int, metavar="N",

@@ -73,3 +73,8 @@ class ResourceError(FemRegError):
 
 class CheckpointError(FemRegError):
     """A checkpoint that cannot be used: truncated, non-finite, or from another case."""
+
+
+class ClusterError(FemRegError):
+    """A cluster that cannot be used: no Dask distributed, no scheduler, no workers, or
+    workers without (this version of) fem_reg."""
