@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fem_reg.cases import check_case_size, run_case, solver_for, study_case, study_options
+from fem_reg.cases import (check_case_size, run_case, solver_for, study_case, study_options,
+                           sweep_table)
 from fem_reg.io import case_from_dict, load_case
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -25,6 +26,24 @@ def test_every_case_file_loads_and_validates(path):
     estimates = check_case_size(case, options["levels"], options["refinement"],
                                 options["ratio"])      # fits this machine
     assert len(estimates) == options["levels"] and estimates[0].cells > 0
+    if case.sweep:
+        assert len(sweep_table(case)) > 1                # every point's parameters
+
+
+@pytest.mark.slow
+def test_the_gamma_sweep_case_file_runs(tmp_path):
+    """examples/frictional_slip_gamma_sweep.toml at a coarse size: one study per gamma, the
+    sweep table with each point's verdict; the converged transition width grows with gamma
+    (the regularization sets it, not the mesh)."""
+    case = smaller(EXAMPLES / "frictional_slip_gamma_sweep.toml", mesh={"h": 0.1}, steps=40)
+    sweep, files = study_case(case, tmp_path, levels=3, workers=2)
+    assert [values["gamma"] for values in sweep.points] == [0.02, 0.05, 0.1, 0.3]
+    assert sweep.failed_levels() == 0
+    widths = [study.rows[-1]["qoi"]["transition_width"] for study in sweep.studies]
+    assert all(a < b for a, b in zip(widths, widths[1:])), widths
+    names = {Path(f).name for f in files}
+    assert {"frictional_slip_gamma_sweep_sweep.md", "frictional_slip_gamma_sweep_sweep.png",
+            "study_levels.pvd"} <= names
 
 
 def smaller(path, mesh=None, output=None, **parameters):
