@@ -167,3 +167,32 @@ def test_a_cluster_that_cannot_be_used_is_one_line(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert status == 2 and "pip install 'fem-reg[cluster]'" in err
     assert not list((tmp_path / "o" / "cache").glob("*.json"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_cluster_sweep_is_one_line_and_keeps_the_finished_levels(tmp_path,
+                                                                             cluster):
+    """SIGINT to the client while the cluster solves: exit status 2, one line saying where
+    the finished levels are; nothing half-written; the cluster is free again (the levels
+    of the interrupted client are cancelled)."""
+    address, workers, client, elsewhere = cluster
+    (tmp_path / "case.toml").write_text(CASE)
+    process = study(str(tmp_path / "case.toml"), "--out", str(tmp_path / "out"),
+                    "--scheduler", address)
+    deadline = time.monotonic() + 120
+    while not any(client.processing().values()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no level started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "study interrupted: the levels solved so far are cached" in \
+        lines[0], err
+    cache = tmp_path / "out" / "cache"
+    assert not list(cache.glob(".*.tmp*")) and not (tmp_path / "out" / "case_sweep.md").exists()
+    deadline = time.monotonic() + 30           # the whole sweep takes longer than that
+    while any(client.processing().values()):
+        assert time.monotonic() < deadline, "the cluster still runs the cancelled levels"
+        time.sleep(0.1)
