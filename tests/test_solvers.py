@@ -235,3 +235,19 @@ def test_a_factor_at_exit_does_not_break_the_exit_status(scope):
                               timeout=120)
         assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
         assert float(done.stdout) > 0.0
+
+
+def test_one_blas_thread_limits_the_blas_inside_and_restores_it_after():
+    """The friction, fracture and multigrid solves run with one BLAS thread (two made a
+    15k-triangle friction level 5.6x slower here); the caller's setting comes back."""
+    from threadpoolctl import threadpool_info
+    from fem_reg.fe.solvers import one_blas_thread
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside = one_blas_thread(blas_threads)()
+    assert inside and all(n == 1 for n in inside)
+    assert blas_threads() == before

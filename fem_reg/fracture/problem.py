@@ -18,7 +18,7 @@ from ..checks import integer, mapping, number, one_of, parameters, positive
 from ..errors import ParameterError, SolverError
 from ..fe import Material, check_supports, lagrange, support_components
 from ..fe.pattern import CellSum
-from ..fe.solvers import ReusedFactorization
+from ..fe.solvers import ReusedFactorization, one_blas_thread
 from ..io import Result
 from ..mesh import boundary
 from ..problem import Problem
@@ -403,6 +403,7 @@ class PhaseFieldFracture(Problem):
 
     # -- the load history --------------------------------------------------------------
 
+    @one_blas_thread
     def solve(self, progress=None):
         p = self.parameters
         start = time.perf_counter()

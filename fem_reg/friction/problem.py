@@ -20,6 +20,7 @@ from ..errors import MeshError, ParameterError
 from ..problem import Problem
 from ..fe import (Material, check_supports, elasticity_form, gradient_penalty, lagrange,
                   load_form, mass, support_components, tangential_penalty)
+from ..fe.solvers import one_blas_thread
 from ..io import Result
 from ..mesh import boundary, boundary_nodes, split_interface, subdomain
 from .law import SlipWeakening
@@ -153,6 +154,7 @@ class _SlipProblem(Problem):
                           outward=self.outward, tolerance=p.tolerance,
                           max_iterations=p.max_newton, condense_bulk=condense_bulk)
 
+    @one_blas_thread
     def solve(self, progress=None):
         """Follow the load path. A failed increment ends the run: the Result holds every
         converged step, ``meta["converged"]`` is False and ``meta["stop"]`` says why."""
