@@ -174,3 +174,18 @@ def test_remeshing_shrinks_local_sizes_with_h():
         sizes.append(np.median(np.linalg.norm(x[:, 1] - x[:, 0], axis=0)[ahead]))
     assert sizes[0] == pytest.approx(0.02, rel=0.25)
     assert sizes[1] == pytest.approx(0.01, rel=0.25)
+
+
+def test_meshing_from_several_threads_is_serialized_not_a_crash():
+    """gmsh's state is global: two threads meshing at once crashed the process (a thread
+    pool's levels, a Dask worker with several threads). Meshing takes a lock now; each
+    thread gets the mesh it would get alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fem_reg.mesh import Remeshing
+    sequence = Remeshing("rectangle", 0.25, 3)
+    alone = [sequence.mesh(level).nelements for level in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda level: sequence.mesh(level).nelements,
+                                 [0, 1, 2, 2, 1, 0]))
+    assert together == alone + alone[::-1]

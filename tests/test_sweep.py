@@ -106,3 +106,42 @@ def test_until_converged_is_refused_for_a_sweep(tmp_path, capsys):
                     + "[sweep]\nradius = [0.1, 0.3]\n")
     status, _, err = run(capsys, "-q", "study", str(case), "--out", str(tmp_path / "o"))
     assert status == 2 and "until_converged runs levels one after another" in err
+
+
+def test_a_level_whose_job_is_lost_is_recorded_failed_and_the_rest_goes_on(tmp_path):
+    """A job that comes back as an exception (Dask's KilledWorker once a level's workers
+    died more often than the scheduler allows) is a failed level of its point, named in
+    the table; every other level of every point is solved and cached."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from fem_reg.mesh import Remeshing
+    from fem_reg.mms import HelmholtzMMS
+    from fem_reg.study import ProblemSolver
+    from fem_reg.study.report import sweep_markdown
+    from fem_reg.study.sweep import SweepPoint, run_sweep
+
+    class KilledWorker(Exception):
+        pass
+
+    class LosingExecutor(ThreadPoolExecutor):
+        """Loses the finest level of the second point (radius 1.0)."""
+
+        def submit(self, fn, solve, sequence, level, *args):
+            if solve.parameters["radius"] == 1.0 and level == 2:
+                lost = Future()
+                lost.set_exception(KilledWorker("level attempted 4 times; workers died"))
+                return lost
+            return super().submit(fn, solve, sequence, level, *args)
+
+    points = [SweepPoint({"radius": r}, ProblemSolver(HelmholtzMMS, radius=r),
+                         Remeshing("rectangle", 0.25, 3)) for r in (0.3, 1.0)]
+    with LosingExecutor(max_workers=2) as executor:
+        sweep = run_sweep(points, cache_dir=tmp_path, executor=executor)
+    first, second = sweep.studies
+    assert not first.failed and len(first.rows) == 3
+    assert [r["level"] for r in second.failed] == [2]
+    assert second.failed[0]["error"].startswith("KilledWorker: level attempted 4 times")
+    assert "level(s) 2 failed" in second.stop_reason
+    assert len(list(tmp_path.glob("*.json"))) == 5        # the lost level is not cached
+    table = sweep_markdown(sweep)
+    assert "| radius=1 | 1 |" in table and table.count("| 2 |") == 1

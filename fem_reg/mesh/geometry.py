@@ -33,7 +33,19 @@ GMSH_CELL_TYPES = {1: "line", 2: "triangle", 3: "quad", 4: "tetra", 5: "hexahedr
 @contextlib.contextmanager
 def gmsh_model(name):
     """A fresh gmsh model, removed afterwards; gmsh is initialized and finalized here unless
-    the caller has it running already."""
+    the caller has it running already. One thread at a time: gmsh's state is global, and two
+    threads meshing at once crash the process (levels run by a thread pool, or a Dask worker
+    with several threads)."""
+    with _GMSH:
+        with _gmsh_model(name):
+            yield
+
+
+_GMSH = threading.RLock()
+
+
+@contextlib.contextmanager
+def _gmsh_model(name):
     started = not gmsh.isInitialized()
     if started:
         # interruptible=False: leave Ctrl-C to Python; no config files: reproducible meshes
