@@ -180,6 +180,12 @@ def test_oscillatory_verdict_uses_the_data_range():
     wide = grid_convergence(h, [1.0, 1.01, 0.995])                     # spread 1.5%: 4.5%
     ok, reason = wide.verdict(0.02)
     assert not ok and "4.5%" in reason
+    # the band the verdict judged, for tables and error bars: the data range here, the GCI
+    # for monotonic convergence, none for divergence
+    assert wide.uncertainty == pytest.approx(0.045) == wide.to_dict()["uncertainty"]
+    monotonic = grid_convergence(h, [1.0, 1.01, 1.05])
+    assert monotonic.uncertainty == monotonic.gci_fine
+    assert grid_convergence(h, [1.0, 1.1, 1.05]).uncertainty is None
 
 
 # -- verdicts that cannot be wrong (issue 17) -------------------------------------------------

@@ -69,6 +69,7 @@ def test_a_sweep_equals_the_studies_of_its_points(tmp_path, capsys):
     for row, reference in zip(rows, references):
         energy, error = reference["qoi"]["energy"], reference["qoi"]["l2_error"]
         assert row["energy verdict"] == ("yes" if energy["mesh_independent"] else "no")
+        assert float(row["energy uncertainty"]) == energy["uncertainty"]
         # an error is judged by its order, never called mesh-independent
         assert row["l2_error verdict"] == ("order ok" if error["order_ok"] else "not shown")
         assert float(row["energy"]) == reference["levels"][-1]["qoi"]["energy"]

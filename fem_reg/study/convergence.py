@@ -86,9 +86,8 @@ class GridConvergence:
             return False, "no GCI available"
         limit = _percent(tolerance, self.relative)
         if self.convergence == "oscillatory":
-            low, high = self.oscillation_bounds
-            spread = (high - low) / (abs(self.phi[0]) if self.relative else 1.0)
-            uncertainty = self.safety_factor * spread
+            uncertainty = self.uncertainty
+            spread = uncertainty / self.safety_factor
             text = (f"oscillatory within {_percent(spread, self.relative)}: data-range "
                     f"uncertainty {self.safety_factor:g} x spread = "
                     f"{_percent(uncertainty, self.relative)}")
@@ -107,10 +106,25 @@ class GridConvergence:
                            f"(ratio {self.asymptotic_ratio:.3f})")
         return True, f"{self.convergence}, {gci} <= {limit}"
 
+    @property
+    def uncertainty(self):
+        """The band the verdict judges (relative to the finest value unless ``relative`` is
+        False): ``gci_fine`` for monotonic convergence, the safety factor times the spread of
+        the three finest values for oscillatory convergence; None when neither applies
+        (divergent, indeterminate)."""
+        if self.convergence == "oscillatory" and self.oscillation_bounds is not None:
+            low, high = self.oscillation_bounds
+            return self.safety_factor * (high - low) / (abs(self.phi[0]) if self.relative
+                                                         else 1.0)
+        if self.convergence in ("divergent", "indeterminate"):
+            return None
+        return self.gci_fine
+
     def to_dict(self):
         out = asdict(self)
         out["oscillation_bounds"] = None if self.oscillation_bounds is None else \
             list(self.oscillation_bounds)
+        out["uncertainty"] = self.uncertainty
         return out
 
 

@@ -246,7 +246,8 @@ def sweep_markdown(sweep, title="Parameter sweep", qoi=None):
     for row in rows:
         formatted = []
         for name, value in zip(header, row):
-            formatted.append(_percent(value) if name.endswith(" GCI") else _cell(value))
+            formatted.append(_percent(value) if name.endswith(" uncertainty") else
+                             _cell(value))
         cells.append(formatted)
     from .runner import settled
     done = sum(bool(study.analysis) and all(settled(a) for a in study.analysis.values())
@@ -272,9 +273,10 @@ def sweep_csv(sweep, qoi=None):
 
 
 def plot_sweep(sweep, path, qoi=None, title=None):
-    """Each QoI (finest level) against the sweep's first parameter, the GCI band as error
-    bars; with several parameters, one line per combination of the others. A point without
-    a finite GCI is drawn hollow, without a bar."""
+    """Each QoI (finest level) against the sweep's first parameter, the uncertainty its
+    verdict judged as error bars (the GCI band; three times the spread for oscillatory
+    convergence); with several parameters, one line per combination of the others. A point
+    without one (divergent, too few levels) is drawn hollow, without a bar."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -309,8 +311,8 @@ def plot_sweep(sweep, path, qoi=None, title=None):
         ax.grid(True, which="both", alpha=0.3)
         if others:
             ax.legend(fontsize=8)
-    fig.suptitle(f"{title or 'Parameter sweep'}: finest level, GCI as error bars",
-                 fontsize=11)
+    fig.suptitle(f"{title or 'Parameter sweep'}: finest level; error bars: GCI (data range "
+                 f"if oscillatory)", fontsize=11)
     fig.tight_layout()
     return _save_figure(fig, path)
 

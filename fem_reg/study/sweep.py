@@ -122,19 +122,21 @@ def run_sweep(points, *, qoi=None, tolerance=0.01, asymptotic_tolerance=0.1, cac
 
 
 def sweep_rows(sweep, qoi=None):
-    """Header and one row per point: its values, then per QoI the finest level's value, its
-    GCI (relative) and the :func:`verdict`, then the failed levels."""
+    """Header and one row per point: its values, then per QoI the finest level's value, the
+    uncertainty its verdict judged (relative: the GCI for monotonic convergence, three times
+    the spread for oscillatory; see :attr:`GridConvergence.uncertainty`) and the
+    :func:`verdict`, then the failed levels."""
     names = qoi or sorted({name for study in sweep.studies for name in study.analysis})
     header = ["point"] + list(sweep.parameters)
     for name in names:
-        header += [name, f"{name} GCI", f"{name} verdict"]
+        header += [name, f"{name} uncertainty", f"{name} verdict"]
     header.append("failed levels")
     rows = []
     for label, values, study in zip(sweep.labels, sweep.points, sweep.studies):
         row = [label] + [values[p] for p in sweep.parameters]
         for name in names:
             a = study.analysis.get(name, {})
-            row += [finest_value(study, name), a.get("gci_fine"), verdict(a)]
+            row += [finest_value(study, name), a.get("uncertainty"), verdict(a)]
         row.append(",".join(str(r["level"]) for r in study.failed))
         rows.append(row)
     return header, rows
@@ -157,12 +159,13 @@ def finest_value(study, name):
 
 
 def error_bar(study, name):
-    """The GCI band of the finest value (``GCI_fine |phi_fine|``), None when not finite."""
-    value, gci = finest_value(study, name), study.analysis.get(name, {}).get("gci_fine")
-    if value is None or gci is None or not math.isfinite(gci):
+    """The uncertainty band of the finest value (``uncertainty |phi_fine|``: the GCI, or
+    the data-range band of oscillatory convergence), None when there is none."""
+    value, band = finest_value(study, name), study.analysis.get(name, {}).get("uncertainty")
+    if value is None or band is None or not math.isfinite(band):
         return None
     relative = study.analysis[name].get("relative", True)
-    return abs(gci * value) if relative else abs(gci)
+    return abs(band * value) if relative else abs(band)
 
 
 __all__ = ["SweepPoint", "SweepResult", "StudyResult", "error_bar", "finest_value",
