@@ -302,10 +302,15 @@ def plot_sweep(sweep, path, qoi=None, title=None):
             hollow = [k for k, e in enumerate(entries) if e[2] is None and e[1] is not None]
             if hollow:
                 ax.plot([x[k] for k in hollow], [y[k] for k in hollow], "o", mfc="white",
-                        color=line[0].get_color())
+                        color=line[0].get_color(), zorder=5)
         if numeric and all(v[first] > 0 for v in sweep.points) and \
                 max(v[first] for v in sweep.points) > 4 * min(v[first] for v in sweep.points):
             ax.set_xscale("log")
+        if numeric:                  # the swept values as the ticks, in plain numbers
+            from matplotlib.ticker import NullFormatter
+            values = sorted({v[first] for v in sweep.points})
+            ax.set_xticks(values, [_value_text(float(v)) for v in values])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(first)
         ax.set_title(name, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
