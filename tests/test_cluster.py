@@ -161,6 +161,12 @@ def test_a_cluster_that_cannot_be_used_is_one_line(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert f"fem-reg: error: scheduler {address}: cannot connect" in err
+    # the same address from the case's [study] table
+    (tmp_path / "keyed.toml").write_text(CASE.replace("levels = 4", f'levels = 4\n'
+                                                      f'scheduler = "{address}"'))
+    status = main(["-q", "study", str(tmp_path / "keyed.toml"), "--out", str(tmp_path / "k")])
+    err = capsys.readouterr().err
+    assert status == 2 and f"scheduler {address}: cannot connect" in err
     monkeypatch.setitem(sys.modules, "distributed", None)
     status = main(["-q", "study", str(tmp_path / "case.toml"), "--out", str(tmp_path / "o"),
                    "--scheduler", address])
