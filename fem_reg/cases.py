@@ -180,8 +180,8 @@ def _executor(options):
         yield executor
 
 
-def _prepare_study(case, out_dir, overrides, max_dofs):
-    """Checked study options, the size check, the solver and the mesh sequence."""
+def _prepare_study(case, overrides, max_dofs):
+    """Checked study options (after the size check) and the mesh sequence."""
     options = study_options(case, **overrides)
     check_case_size(case, options["levels"], options["refinement"], options["ratio"],
                     max_dofs=max_dofs, budget=options["max_dofs"])
@@ -198,11 +198,27 @@ def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
     if case.sweep:
         return sweep_case(case, out_dir, fresh=fresh, progress=progress, max_dofs=max_dofs,
                           **overrides)
-    options, sequence = _prepare_study(case, out_dir, overrides, max_dofs)
+    options, sequence = _prepare_study(case, overrides, max_dofs)
     solve = solver_for(case)
+
+    def run(cache, executor):
+        return run_study(solve, sequence, qoi=options["qoi"], tolerance=options["tolerance"],
+                         asymptotic_tolerance=options["asymptotic_tolerance"],
+                         cache_dir=cache, workers=options["workers"], executor=executor,
+                         until_converged=options["until_converged"],
+                         max_dofs=options["max_dofs"], progress=progress)
+    return _run_in_folder(case, out_dir, f"{case.name}_study", fresh, options, run,
+                          write_reports)
+
+
+def _run_in_folder(case, out_dir, stem, fresh, options, run, write):
+    """What a study and a sweep share: the output folder and its cache proved writable
+    before any level is solved, the case's lock, a staging folder left by a killed run
+    recovered, the cache emptied with ``fresh``; then ``run(cache, executor)`` on the
+    case's executor, and ``write(result, folder, stem=, title=, contour=)``'s files moved
+    into place as one set. Returns (result, files)."""
     out_dir = Path(out_dir)
     cache = out_dir / "cache"
-    stem = f"{case.name}_study"
     check_writable(out_dir)      # before any level is solved, not when the report is due
     with case_lock(out_dir, case.name):
         recover_staging(out_dir, stem)
@@ -210,19 +226,11 @@ def study_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
             shutil.rmtree(cache)
         check_writable(cache)
         with _executor(options) as executor:
-            study = run_study(solve, sequence, qoi=options["qoi"],
-                              tolerance=options["tolerance"],
-                              asymptotic_tolerance=options["asymptotic_tolerance"],
-                              cache_dir=cache, workers=options["workers"],
-                              executor=executor,
-                              until_converged=options["until_converged"],
-                              max_dofs=options["max_dofs"], progress=progress)
+            result = run(cache, executor)
         with staged_outputs(out_dir, stem) as stage:
-            files = relocate(write_reports(study, stage, stem=stem,
-                                           title=case.title or case.name,
-                                           contour=contour_options(case.output)),
-                             stage, out_dir)
-    return study, files
+            files = relocate(write(result, stage, stem=stem, title=case.title or case.name,
+                                   contour=contour_options(case.output)), stage, out_dir)
+    return result, files
 
 
 SWEEP_OPTIONS = ("zip",)
@@ -261,30 +269,18 @@ def sweep_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
     points on one executor; write the sweep's reports (``NAME_sweep.md/csv/json/png``) and
     every point's study in ``points/POINT/``; return (SweepResult, files)."""
     points = sweep_table(case)
-    options, sequence = _prepare_study(case, out_dir, overrides, max_dofs)
+    options, sequence = _prepare_study(case, overrides, max_dofs)
     if options["until_converged"]:
         raise CaseError(f"{case.source} [study]: until_converged runs levels one after "
                         f"another; a sweep runs them all at once: leave it out")
     sweep = [SweepPoint(values, solver_for(replace(case, parameters={**case.parameters,
                                                                      **values})), sequence)
              for values in points]
-    out_dir = Path(out_dir)
-    cache = out_dir / "cache"
-    stem = f"{case.name}_sweep"
-    check_writable(out_dir)
-    with case_lock(out_dir, case.name):
-        recover_staging(out_dir, stem)
-        if fresh and cache.exists():
-            shutil.rmtree(cache)
-        check_writable(cache)
-        with _executor(options) as executor:
-            result = run_sweep(sweep, qoi=options["qoi"], tolerance=options["tolerance"],
-                               asymptotic_tolerance=options["asymptotic_tolerance"],
-                               cache_dir=cache, workers=options["workers"],
-                               executor=executor, progress=progress)
-        with staged_outputs(out_dir, stem) as stage:
-            files = relocate(write_sweep_reports(result, stage, stem=stem,
-                                                 title=case.title or case.name,
-                                                 contour=contour_options(case.output)),
-                             stage, out_dir)
-    return result, files
+
+    def run(cache, executor):
+        return run_sweep(sweep, qoi=options["qoi"], tolerance=options["tolerance"],
+                         asymptotic_tolerance=options["asymptotic_tolerance"],
+                         cache_dir=cache, workers=options["workers"], executor=executor,
+                         progress=progress)
+    return _run_in_folder(case, out_dir, f"{case.name}_sweep", fresh, options, run,
+                          write_sweep_reports)
