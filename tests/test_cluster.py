@@ -4,6 +4,7 @@ client killed in the middle of the sweep, and the one-line errors of a cluster t
 be used."""
 
 import json
+import re
 import os
 import signal
 import socket
@@ -202,3 +203,31 @@ def test_ctrl_c_on_a_cluster_sweep_is_one_line_and_keeps_the_finished_levels(tmp
     while any(client.processing().values()):
         assert time.monotonic() < deadline, "the cluster still runs the cancelled levels"
         time.sleep(0.1)
+
+
+def test_a_worker_with_another_fem_reg_is_named_before_anything_runs(tmp_path, capsys):
+    """A worker whose fem_reg differs from the client's (here: its version patched by a
+    preload script) is refused by name, in one line, before any level is submitted."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    preload = tmp_path / "other_version.py"
+    preload.write_text("import fem_reg\nfem_reg.__version__ = '0.0.0-other'\n")
+    log = open(tmp_path / "cluster.log", "w")
+    processes = [start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                        address.rsplit(":", 1)[1], "--no-dashboard"], tmp_path, log)]
+    processes.append(start(["distributed.cli.dask_worker", address, "--nthreads", "1",
+                            "--no-nanny", "--no-dashboard", "--preload", str(preload)],
+                           tmp_path, log))
+    try:
+        (tmp_path / "case.toml").write_text(CASE)
+        status = main(["-q", "study", str(tmp_path / "case.toml"), "--out",
+                       str(tmp_path / "o"), "--scheduler", address])
+        err = capsys.readouterr().err
+        assert status == 2 and len(err.strip().splitlines()) == 1, err
+        assert re.search(r"fem-reg: error: worker tcp://\S+ has fem_reg 0\.0\.0-other; this "
+                         r"client runs fem_reg \S+: install the same version", err), err
+        assert not list((tmp_path / "o" / "cache").glob("*.json"))
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=30)
+        log.close()

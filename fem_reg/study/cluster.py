@@ -21,14 +21,6 @@ CONNECT_SECONDS = 10.0
 WORKER_WAIT_SECONDS = 30.0
 
 
-def _worker_version():
-    try:
-        import fem_reg
-    except ImportError:            # the worker's environment lacks fem_reg
-        return None
-    return fem_reg.__version__
-
-
 @contextlib.contextmanager
 def dask_executor(address):
     """Yield a ``concurrent.futures`` executor on the Dask scheduler at ``address``
@@ -52,10 +44,19 @@ def dask_executor(address):
             raise ClusterError(f"scheduler {address}: no worker joined in "
                                f"{WORKER_WAIT_SECONDS:g} s; start one with 'dask worker "
                                f"{address}'") from None
-        versions = client.run(_worker_version)
+        def worker_version():
+            # defined here, so that it travels by value: a worker without fem_reg can run it
+            try:
+                from fem_reg import __version__ as version
+            except ImportError:
+                return None
+            return version
+
+        versions = client.run(worker_version, on_error="return")
         for worker, version in sorted(versions.items()):
             if version != __version__:
-                have = "no fem_reg" if version is None else f"fem_reg {version}"
+                have = "no fem_reg" if version is None or isinstance(version, BaseException) \
+                    else f"fem_reg {version}"
                 raise ClusterError(f"worker {worker} has {have}; this client runs fem_reg "
                                    f"{__version__}: install the same version on every worker")
         log.info("Dask scheduler %s: %d worker(s)", address, len(versions))
