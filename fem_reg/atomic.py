@@ -20,6 +20,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -90,6 +91,23 @@ def atomic_path(path):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(folder):
+    """Remove what :func:`atomic_path` leaves only when its process is killed outright
+    (SIGKILL, power loss): ``.STEM.XXXX.tmpSUFFIX`` files, never renamed, so never a result.
+    Call under the folder's lock (:func:`case_lock`), when no write of ours is under way.
+    Returns the names removed."""
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(".*.tmp*"):
+        if path.is_file() and re.fullmatch(r"\..+\.[A-Za-z0-9_]{8}\.tmp(\.\w+)?", path.name):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 def _umask():

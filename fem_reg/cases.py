@@ -6,7 +6,8 @@ import shutil
 from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
-from .atomic import case_lock, check_writable, recover_staging, relocate, staged_outputs
+from .atomic import (case_lock, check_writable, recover_staging, relocate,
+                     remove_stale_temporaries, staged_outputs)
 from .checks import flag, integer, number, one_of, parameters
 from .errors import CaseError, FemRegError, SolverError, UnknownNameError
 from .io.case_file import check_keys, contour_options, write_outputs
@@ -225,6 +226,7 @@ def _run_in_folder(case, out_dir, stem, fresh, options, run, write):
         if fresh and cache.exists():
             shutil.rmtree(cache)
         check_writable(cache)
+        remove_stale_temporaries(cache)      # a client killed while writing a level
         with _executor(options) as executor:
             result = run(cache, executor)
         with staged_outputs(out_dir, stem) as stage:

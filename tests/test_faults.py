@@ -323,3 +323,19 @@ def test_an_interrupt_while_vtk_loads_is_an_interrupt_not_an_import_error():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 7, result.stderr
     assert result.stdout == "loaded\n"            # delivered after the block, not inside
+
+
+def test_a_temporary_left_by_a_killed_study_is_removed_by_the_next(tmp_path, capsys, case):
+    """SIGKILL during an atomic write leaves its temporary file (never renamed, so never a
+    result); the next study on the folder removes it and leaves the others alone."""
+    out = tmp_path / "study"
+    cache = out / "cache"
+    cache.mkdir(parents=True)
+    stale = cache / ".dbeafb59fa8cf9cd_7a7509ffa3861629.zudv3mvd.tmp.vtu"
+    stale.write_text("half a VTU")
+    mine = cache / "notes.txt"
+    mine.write_text("kept")
+    status, _, err = run(capsys, "-q", "study", case, "--levels", "2", "--out", str(out))
+    assert status == 0, err
+    assert not stale.exists() and mine.read_text() == "kept"
+    assert len(list(cache.glob("*.json"))) == 2
