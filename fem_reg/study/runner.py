@@ -460,19 +460,20 @@ def _run_in_order(plan, *, max_dofs, judge):
 
 
 def run_plans(plans, *, executor=None, workers=1):
-    """The levels still to do of every plan, on one executor: here one after another
-    (``workers = 1``, no executor), on a process pool of ``workers`` (its running levels
-    terminated on Ctrl-C; the finished ones are cached), or on ``executor`` (a Dask
-    cluster's). The finest levels are submitted first (the longest jobs, for the
-    balance). Each level is stored here as it comes back, so an interrupted run resumes
+    """The levels still to do of every plan, on one executor: here one after another,
+    coarse to fine (``workers = 1``, no executor), on a process pool of ``workers`` (its
+    running levels terminated on Ctrl-C; the finished ones are cached), or on ``executor``
+    (a Dask cluster's). To a pool or cluster the finest levels are submitted first (the
+    longest jobs, for the balance). Each level is stored here as it comes back, so an interrupted run resumes
     from the cache; a level whose job failed (a worker lost more often than the cluster
     retries it) is recorded as failed and the others go on."""
+    if executor is None and workers == 1:            # coarse to fine, point by point
+        for plan in plans:
+            for level in plan.todo:
+                plan.run(level)
+        return
     jobs = sorted(((plan, level) for plan in plans for level in plan.todo),
                   key=lambda job: -job[1])
-    if executor is None and workers == 1:
-        for plan, level in jobs:
-            plan.run(level)
-        return
     # "spawn", not fork: the parent has BLAS/MKL, VTK and gmsh threads running, and a forked
     # child can inherit a held lock and hang forever.
     pool = executor or ProcessPoolExecutor(max_workers=workers,
