@@ -239,10 +239,10 @@ SWEEP_OPTIONS = ("zip",)
 
 
 def sweep_table(case):
-    """The points of the case's ``[sweep]`` table, each ``{parameter: value}``: any of the
-    problem's parameters with a list of values; several give their Cartesian product, or
-    with ``zip = true`` their values side by side. Every point's parameters are checked
-    now, before anything is solved."""
+    """The points of the case's ``[sweep]`` table, each ``({parameter: value}, solver)``:
+    any of the problem's parameters with a list of values; several give their Cartesian
+    product, or with ``zip = true`` their values side by side. Every point's parameters are
+    checked now (its solver built), before anything is solved."""
     where = f"{case.source} [sweep]"
     table = {k: v for k, v in case.sweep.items() if k not in SWEEP_OPTIONS}
     zipped = case.sweep.get("zip", False)
@@ -257,13 +257,14 @@ def sweep_table(case):
         points = sweep_points(table, zipped, where)
     except FemRegError as err:
         raise CaseError(str(err)) from err
+    solvers = []
     for values in points:
         point = replace(case, parameters={**case.parameters, **values})
         try:
-            solver_for(point)
+            solvers.append(solver_for(point))
         except FemRegError as err:
             raise CaseError(f"{where} point {point_label(values)}: {err}") from err
-    return points
+    return list(zip(points, solvers))
 
 
 def sweep_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overrides):
@@ -275,9 +276,7 @@ def sweep_case(case, out_dir, fresh=False, progress=None, max_dofs=None, **overr
     if options["until_converged"]:
         raise CaseError(f"{case.source} [study]: until_converged runs levels one after "
                         f"another; a sweep runs them all at once: leave it out")
-    sweep = [SweepPoint(values, solver_for(replace(case, parameters={**case.parameters,
-                                                                     **values})), sequence)
-             for values in points]
+    sweep = [SweepPoint(values, solve, sequence) for values, solve in points]
 
     def run(cache, executor):
         return run_sweep(sweep, qoi=options["qoi"], tolerance=options["tolerance"],

@@ -81,7 +81,8 @@ def _solve_spd(A, b, x0):
     The damage matrix is mass-dominated (a reaction ``~ 1/l`` against a diffusion ``~ l /
     h^2`` with ``h`` of order ``l``), so its condition number does not grow with the mesh: CG
     takes some 40 steps from the last iterate, whatever the size, where a factorization's
-    cost grows faster than the unknowns (7x less time at 12k triangles)."""
+    cost grows faster than the unknowns (a damage solve at 66k triangles: 77 ms against
+    569 ms)."""
     A = A.tocsr()
     x, info = spla.cg(A, b, x0=x0, rtol=CG_RTOL, maxiter=CG_ITERATIONS,
                       M=sp.diags(1.0 / A.diagonal()))

@@ -12,6 +12,8 @@ import numpy as np
 from ..atomic import atomic_path, write_text
 from ..errors import FemRegError
 from ..io import PvdWriter
+from .runner import settled
+from .sweep import error_bar, finest_value, sweep_rows
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +242,6 @@ def _cell(value):
 
 def sweep_markdown(sweep, title="Parameter sweep", qoi=None):
     """One row per point: the values, each QoI on the finest level with its GCI and verdict."""
-    from .sweep import sweep_rows
     header, rows = sweep_rows(sweep, qoi)
     cells = []
     for row in rows:
@@ -249,7 +250,6 @@ def sweep_markdown(sweep, title="Parameter sweep", qoi=None):
             formatted.append(_percent(value) if name.endswith(" uncertainty") else
                              _cell(value))
         cells.append(formatted)
-    from .runner import settled
     done = sum(bool(study.analysis) and all(settled(a) for a in study.analysis.values())
                for study in sweep.studies)
     levels = max(len(study.rows) for study in sweep.studies)
@@ -263,7 +263,6 @@ def sweep_markdown(sweep, title="Parameter sweep", qoi=None):
 
 def sweep_csv(sweep, qoi=None):
     """The sweep table as CSV (numbers unformatted)."""
-    from .sweep import sweep_rows
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header, rows = sweep_rows(sweep, qoi)
@@ -280,7 +279,6 @@ def plot_sweep(sweep, path, qoi=None, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .sweep import error_bar, finest_value
     names = qoi or sorted({name for study in sweep.studies for name in study.analysis})
     first, others = sweep.parameters[0], sweep.parameters[1:]
     fig, axes = plt.subplots(1, max(len(names), 1), figsize=(4.6 * max(len(names), 1), 4.0),
