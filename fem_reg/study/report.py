@@ -123,6 +123,7 @@ def plot_convergence(study, path, qoi=None, title=None):
             if pairs:
                 h, phi = zip(*pairs)
                 values.semilogx(h, phi, "o-", label=name)
+        _ticks_at(values, sorted({row["h"] for row in good}), "{:.3g}")
         values.set_xlabel("h (representative cell size)")
         values.set_ylabel("phi")
         values.set_title("values (no extrapolated reference)" if ax is not None else
@@ -160,6 +161,8 @@ def plot_convergence(study, path, qoi=None, title=None):
             ax.annotate(f"{expected:g}", (h1, e0 * 2.0 ** (expected / 2)), fontsize=8,
                         color=line.get_color(), xytext=(3, 0), textcoords="offset points")
         plotted = True
+    if plotted:                  # the levels' h as the ticks (minor labels overlap)
+        _ticks_at(ax, sorted({row["h"] for row in good}), "{:.3g}")
     ax.set_xlabel("h (representative cell size)")
     ax.set_ylabel("|phi - phi_ref|")
     if unreferenced:
@@ -305,10 +308,7 @@ def plot_sweep(sweep, path, qoi=None, title=None):
                 max(v[first] for v in sweep.points) > 4 * min(v[first] for v in sweep.points):
             ax.set_xscale("log")
         if numeric:                  # the swept values as the ticks, in plain numbers
-            from matplotlib.ticker import NullFormatter
-            values = sorted({v[first] for v in sweep.points})
-            ax.set_xticks(values, [_value_text(float(v)) for v in values])
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            _ticks_at(ax, sorted({v[first] for v in sweep.points}), "{:g}")
         ax.set_xlabel(first)
         ax.set_title(name, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
@@ -318,6 +318,14 @@ def plot_sweep(sweep, path, qoi=None, title=None):
                  f"if oscillatory)", fontsize=11)
     fig.tight_layout()
     return _save_figure(fig, path)
+
+
+def _ticks_at(ax, values, style):
+    """Ticks on the x axis at ``values`` only, labelled with ``style`` (a log axis's
+    minor labels would overlap them)."""
+    from matplotlib.ticker import NullFormatter
+    ax.set_xticks(values, [style.format(float(v)) for v in values])
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _value_text(value):
