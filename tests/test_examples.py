@@ -81,6 +81,52 @@ def test_fracture_case_file_runs(tmp_path):
             "fracture_sent_load.png", "fracture_sent_damage.png"} <= names
 
 
+# Miehe, Hofacker & Welschinger (2010, CMAME 199: 2765-2778), their load-displacement curves
+# as digitized by the phasefieldx project (github.com/CastillonMiguel/phasefieldx,
+# examples/PhaseFieldFracture/reference_solutions): the peaks of the tension and the shear
+# test, kN. Their spectral split, history field and meshes differ from the examples' set-up;
+# docs/fracture.md compares the curves and the refined meshes.
+MIEHE_TENSION_PEAK = 0.701
+MIEHE_SHEAR_PEAK = 0.531
+
+
+@pytest.mark.slow
+def test_fracture_sent_example_peak_against_miehe_2010(tmp_path):
+    """examples/fracture_sent.toml as shipped (l = 0.015 mm, h = l/2 in the crack band): its
+    peak load within 4% of Miehe et al.'s (measured +2.4%; the refined meshes of
+    docs/fracture.md give -0.7% and -2.0%)."""
+    case = smaller(EXAMPLES / "fracture_sent.toml", output={"png": []}, history_every=0)
+    peak = run_case(case, tmp_path)["qoi"]["peak_force"]
+    assert peak == pytest.approx(MIEHE_TENSION_PEAK, rel=0.04)
+
+
+@pytest.mark.slow
+def test_fracture_sens_case_file_kinks_the_crack_down_to_the_bottom_right(tmp_path):
+    """examples/fracture_sens.toml at l = 0.05 mm (h = l/2): the shear test's crack leaves
+    the notch tip downwards, at about the 70.5 degrees of the maximum hoop stress criterion
+    for pure mode II (Erdogan & Sih 1963), and runs to the bottom edge right of the middle,
+    as in Miehe et al. (2010); nothing breaks above the notch (the spectral split spares
+    the compressed side). The peak load is Miehe et al.'s to 5% (measured -1.2%)."""
+    import meshio
+
+    from fem_reg.fracture import crack_direction
+
+    case = smaller(EXAMPLES / "fracture_sens.toml", {"h": 0.1, "h_crack": 0.025,
+                                                       "box": [0.4, 1.0, 0.0, 0.6]},
+                   {"png": []}, length=0.05, displacement=0.014, steps=28, history_every=0)
+    summary = run_case(case, tmp_path)
+    fields = meshio.read(tmp_path / "fracture_sens.vtu")
+    x, d = fields.points[:, :2].T, fields.point_data["damage"]
+    broken = d >= 0.9
+    assert broken.sum() > 50
+    assert x[1, broken & (x[0] > 0.55)].max() < 0.5                      # below the notch
+    angle = crack_direction(x, d, (0.5, 0.5), within=(0.1, 0.3))
+    assert abs(angle - (-70.5)) < 10.0, angle
+    bottom = broken & (x[1] < 0.01)
+    assert bottom.any() and 0.7 < x[0, bottom].min() < 1.0
+    assert summary["qoi"]["peak_force"] == pytest.approx(MIEHE_SHEAR_PEAK, rel=0.05)
+
+
 @pytest.mark.slow
 def test_3d_hexahedral_case_file_runs_resumes_and_writes_its_surface(tmp_path):
     """examples/cantilever_3d.toml at h = 0.125 (24 x 8 x 8 hexahedra): multigrid-CG through

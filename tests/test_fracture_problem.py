@@ -32,6 +32,26 @@ def test_slit_doubles_the_notch_nodes_but_the_tip(slit_mesh):
     assert np.allclose(slit_mesh.p[:, tip], [0.5, 0.5])
 
 
+def test_box_puts_the_fine_elements_where_the_shear_crack_runs():
+    """``box``: the elements of h_crack fill the rectangle (the shear test's lower right
+    quarter) instead of the band ahead of the notch; a malformed box is named."""
+    mesh = sent_specimen(h=0.1, h_crack=0.02, box=[0.45, 1.0, 0.0, 0.55])
+    x, y = mesh.p[:, mesh.t].mean(axis=1)
+    edge = np.sqrt(4.0 / np.sqrt(3.0) * mesh_areas(mesh))           # equilateral edge
+    inside = (x > 0.5) & (x < 0.95) & (y > 0.05) & (y < 0.5)
+    outside = (x < 0.35) | (y > 0.7)
+    assert np.median(edge[inside]) == pytest.approx(0.02, rel=0.25)
+    assert np.median(edge[outside]) > 0.05
+    for box in ([1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.5], "none"):
+        with pytest.raises(ParameterError, match=r"sent_specimen: box = .* must be \[x0, x1"):
+            sent_specimen(h=0.1, h_crack=0.02, box=box)
+
+
+def mesh_areas(mesh):
+    a, b, c = (mesh.p[:, mesh.t[k]] for k in range(3))
+    return 0.5 * np.abs((b - a)[0] * (c - a)[1] - (b - a)[1] * (c - a)[0])
+
+
 def test_reaction_before_damage_is_that_of_linear_elasticity(slit_mesh):
     """At a tiny displacement the damage stays ~0: the reaction is the elastic one
     (times 1 + k), computed here by an independent elimination."""

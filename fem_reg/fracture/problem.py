@@ -141,7 +141,7 @@ class PhaseFieldFracture(Problem):
     name = "phase_field_fracture"
     Parameters = FractureParameters
     reports_progress = True
-    QOI = ("peak_force", "final_force", "fracture_energy", "dissipated_energy",
+    QOI = ("peak_force", "final_force", "fracture_energy", "dissipated_energy", "crack_length",
            "elastic_energy", "external_work", "energy_error", "steps",
            "staggered_iterations")
 
@@ -155,6 +155,8 @@ class PhaseFieldFracture(Problem):
             raise ParameterError(f"split = '{p.split}' needs the strain's full trace: use "
                                  f"kind = 'plane_strain' (or a 3D mesh)")
         self.material = Material(p.E, p.nu, p.kind, p.thickness)
+        # integrals over the plane carry the thickness; in 3D nothing
+        self.scale = p.thickness if dim == 2 else 1.0
         self.field = PhaseField(p.Gc, p.length, p.model, p.residual,
                                 local=p.regularization == "local")
         self.u_basis = Basis(mesh, lagrange(mesh, 1, vector=True), intorder=2)
@@ -211,7 +213,7 @@ class PhaseFieldFracture(Problem):
         """The cell matrices of ``tr eps : tr eps``, ``eps : eps``, the mass and the
         Laplacian, as :class:`~fem_reg.fe.pattern.CellSum` operators (stiffness on all and
         on the free unknowns; damage), and each cell's load vector of ``int phi``."""
-        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
+        scale = self.scale
         u, d = self.u_basis, self.d_basis
         volumetric = _cell_matrices(BilinearForm(
             lambda a, b, w: scale * trace(sym_grad(a)) * trace(sym_grad(b))), u)
@@ -290,7 +292,7 @@ class PhaseFieldFracture(Problem):
             weights = self.cellwise["weights"]
             a, b = a @ weights, b @ weights
             return self.cellwise["K"].matrix(a, b), self.cellwise["K_free"].matrix(a, b)
-        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
+        scale = self.scale
 
         @BilinearForm
         def degraded(u, v, w):
@@ -447,8 +449,7 @@ class PhaseFieldFracture(Problem):
     def _fracture_energy(self, d):
         """The fracture energy of ``d`` (times the thickness in 2D); the dissipated energy
         subtracts that of the initial damage band."""
-        scale = self.material.thickness if self.mesh.dim() == 2 else 1.0
-        return scale * self.field.fracture_energy(self.d_basis, d)
+        return self.scale * self.field.fracture_energy(self.d_basis, d)
 
     def _fields(self, u, d):
         return Result(self.mesh, point_data={"displacement": u[self.u_basis.nodal_dofs].T,
@@ -467,6 +468,8 @@ class PhaseFieldFracture(Problem):
         qoi = {"peak_force": float(table[:, 1].max()), "final_force": float(table[-1, 1]),
                "fracture_energy": float(fracture),
                "dissipated_energy": float(fracture - initial),
+               # the phase-field crack length functional (area in 3D): fracture energy / Gc
+               "crack_length": float(fracture / (self.field.Gc * self.scale)),
                "elastic_energy": float(elastic), "external_work": float(work),
                "energy_error": float(abs(work - elastic - fracture + initial)
                                      / max(abs(work), 1e-300)),

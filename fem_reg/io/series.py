@@ -33,6 +33,7 @@ def plot_series(name, table, path, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     columns, _ = _columns(name, table)
     x = np.asarray(table[columns[0]], dtype=np.float64)
     panels = columns[1:]
@@ -46,6 +47,8 @@ def plot_series(name, table, path, title=None):
             ax.set_yscale("log")
         ax.set_ylabel(column)
         ax.grid(alpha=0.3)
+        # at most five labelled ticks: numbers like 0.0025 otherwise run into each other
+        ax.xaxis.set_major_locator(MaxNLocator(5))
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     for ax in axes[-1]:

@@ -574,7 +574,7 @@ def _check_positive(**values):
 
 
 # name -> mesher(h, **options); the signatures differ by shape
-def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5,
+def sent_specimen(h=0.05, *, h_crack=None, band=0.1, box=None, width=1.0, notch_length=0.5,
                   slit=True, cell_type="triangle"):
     """The single-edge-notched specimen of Miehe, Hofacker & Welschinger (2010): the square
     ``[0, width]^2`` with a horizontal notch from the left edge to ``x = notch_length`` at
@@ -584,7 +584,9 @@ def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5
     ``False`` leaves the mesh whole (the notch is then modelled by an initial damage band).
     Elements of ``h_crack`` (default ``h``) fill the band ``|y - width/2| <= band`` ahead of
     the notch, where the crack runs in tension, and without a slit also along the notch
-    (a damage band there must be resolved by the mesh to act as a notch).
+    (a damage band there must be resolved by the mesh to act as a notch). ``box = [x0, x1,
+    y0, y1]`` puts them in that rectangle instead: the shear test's crack runs from the tip
+    down to the bottom right.
 
     Boundaries: ``bottom``, ``top``, ``left``, ``right``, ``notch`` (with a slit, its upper
     face; ``notch_lower`` the lower one), ``ligament`` (the mid-line ahead of the notch).
@@ -599,10 +601,21 @@ def sent_specimen(h=0.05, *, h_crack=None, band=0.1, width=1.0, notch_length=0.5
     names = {"bottom": [(0, 1)], "right": [(1, 2), (2, 3)], "top": [(3, 4)],
              "left": [(4, 5), (5, 0)], "notch": [(5, 6)], "ligament": [(6, 2)]}
     size = h if h_crack is None else positive("h_crack", h_crack)
-    start = a - band if slit else -h
-    box = (start, W + h, c - band, c + band, size) if size < h else None
+    if box is None:
+        start = a - band if slit else -h
+        box = (start, W + h, c - band, c + band)
+    else:
+        given = box
+        try:
+            box = tuple(float(v) for v in given)
+        except (TypeError, ValueError):
+            box = ()
+        if len(box) != 4 or not (box[0] < box[1] and box[2] < box[3]):
+            raise ParameterError(f"sent_specimen: box = {given!r} must be [x0, x1, y0, y1] "
+                                 f"with x0 < x1 and y0 < y1")
+    refine = (*box, size) if size < h else None
     mesh = planar_mesh(pts, polygons, names, h, cell_type=cell_type,
-                       subdomain_names={"lower": [0], "upper": [1]}, refine_box=box,
+                       subdomain_names={"lower": [0], "upper": [1]}, refine_box=refine,
                        source="sent_specimen")
     if not slit:
         return mesh
