@@ -160,6 +160,27 @@ def test_length_sweep_peak_load_scales_as_sigma_c(model):
     assert slope == pytest.approx(-0.5, abs=1e-4)
 
 
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_monolithic_newton_peaks_at_sigma_c(model):
+    """``scheme = "newton"`` on the homogeneous strip: the same closed-form peak, each step
+    converged by Newton steps nearly alone (AT1 falls back to an alternate-minimization
+    pass twice, where its damage sets in at the peak)."""
+    from fem_reg.mesh import rectangle
+    from fem_reg.fracture import PhaseFieldFracture
+    mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)
+    length = 0.02
+    sigma_c = critical_stress(210.0, GC, length, model)
+    strain_c = sigma_c / 210.0 * (16.0 / 9.0 if model == "AT2" else 1.0)
+    problem = PhaseFieldFracture(mesh, E=210.0, nu=0.0, Gc=GC, length=length, model=model,
+                                 supports={"bottom": "fixed_y", "left": "fixed_x"},
+                                 displacement=strain_c * 0.5, steps=50, max_cuts=0,
+                                 history_every=0, scheme="newton")
+    run = problem.solve()
+    assert run.qoi["peak_force"] == pytest.approx(sigma_c * 1.0, rel=1e-4)
+    counts = run.meta["newton"]
+    assert counts["newton"] >= 10 * max(counts["fallback"], 1)
+
+
 def test_anderson_acceleration_of_a_slow_fixed_point_iteration():
     """x = M x + c with a contraction rate of 0.995 (a crack-run's slow staggered scheme):
     the plain iteration needs thousands of passes, Anderson acceleration a tenth of them, and

@@ -24,6 +24,7 @@ from ..mesh import boundary
 from ..problem import Problem
 from .anderson import Anderson
 from .bounded import minimize_bounded
+from .monolithic import MonolithicNewton
 from . import split
 from .model import PhaseField
 
@@ -31,6 +32,7 @@ SPLITS = ("none", "volumetric_deviatoric", "spectral")
 MAX_NEWTON = 50
 REGULARIZATIONS = ("gradient", "local")
 IRREVERSIBILITIES = ("bounds", "history")
+SCHEMES = ("alternate", "newton")
 MAX_PATTERN_UPDATES = 50
 
 
@@ -66,9 +68,15 @@ class FractureParameters:
         the other components of that boundary are held (``u_x = 0`` on the SENT top).
     steps
         Equal load steps from 0 to ``displacement``.
+    scheme
+        ``"alternate"`` (alternate minimization, the default) or ``"newton"``: Newton's
+        method on ``(u, d)`` together with a line search and the bounds by a reduced-space
+        method (no split, ``irreversibility = "bounds"``, triangles or tetrahedra); a step
+        that does not descend is replaced by an alternate-minimization pass.
     tolerance, max_iterations
-        The alternate minimization stops at a largest damage change below ``tolerance``;
-        more than ``max_iterations`` iterations in a step is an error.
+        A step stops at a largest damage change below ``tolerance`` (between alternate
+        minimizations, or of a full Newton step); more than ``max_iterations`` iterations in
+        a step is an error.
     anderson
         Anderson acceleration of the alternate minimization over the last ``anderson``
         passes (0: the plain scheme); it restarts when the damage change grows. The crack
@@ -101,6 +109,7 @@ class FractureParameters:
     direction: str = "y"
     displacement: float = 0.007
     steps: int = 70
+    scheme: str = "alternate"
     tolerance: float = 1e-4
     max_iterations: int = 1000
     anderson: int = 5
@@ -119,6 +128,7 @@ class FractureParameters:
         one_of("direction", self.direction, ("x", "y", "z"))
         number("displacement", self.displacement)
         integer("steps", self.steps, low=1)
+        one_of("scheme", self.scheme, SCHEMES)
         number("tolerance", self.tolerance, low=0.0, low_open=True, high=0.5)
         integer("max_iterations", self.max_iterations, low=1)
         integer("anderson", self.anderson, low=0, high=50)
@@ -173,6 +183,16 @@ class PhaseFieldFracture(Problem):
         self.linear = ReusedFactorization()
         # solves and seconds of each subproblem (assembly included), for the run's meta
         self.timings = {"displacement": np.zeros(2), "damage": np.zeros(2)}
+        self.newton = None
+        if p.scheme == "newton":
+            if self.cellwise is None or p.split != "none" or p.irreversibility != "bounds":
+                raise ParameterError(f"scheme = 'newton' needs split = 'none', "
+                                     f"irreversibility = 'bounds' and a triangle or "
+                                     f"tetrahedral mesh (got split = '{p.split}', "
+                                     f"irreversibility = '{p.irreversibility}' on "
+                                     f"{type(mesh).__name__})")
+            self.newton = MonolithicNewton(self)
+            self.timings["newton"] = np.zeros(2)
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -236,7 +256,7 @@ class PhaseFieldFracture(Problem):
                 "volumes": scale * u.dx.sum(axis=1),
                 "K": CellSum(u.element_dofs, u.N, volumetric, deviatoric),
                 "K_free": CellSum(u.element_dofs, u.N, volumetric, deviatoric, free=self.free),
-                "A": CellSum(d.element_dofs, d.N, mass, laplacian),
+                "A": CellSum(d.element_dofs, d.N, mass, laplacian), "mass": mass,
                 "load": mass.sum(axis=1)}                    # (nb, ncells): int phi_i
 
     # -- the two minimizations -------------------------------------------------------------
@@ -366,16 +386,21 @@ class PhaseFieldFracture(Problem):
         if history is not None:
             psi = np.maximum(psi, history)
         if self.cellwise is not None:
-            mass, spread, drive = self.field.damage_coefficients(psi @ self.cellwise["weights"])
-            A = self.cellwise["A"].matrix(mass, np.full(mass.shape, spread))
-            dofs = self.d_basis.element_dofs
-            b = np.bincount(dofs.ravel(), (self.cellwise["load"] * drive).ravel(),
-                            minlength=self.d_basis.N)
+            A, b = self._damage_matrices(psi @ self.cellwise["weights"])
         else:
             A, b = self.field.damage_system(self.d_basis, psi)
         d, _ = minimize_bounded(A, b, lower, 1.0, x0=guess)
         self.timings["damage"] += [1, time.perf_counter() - start]
         return d
+
+    def _damage_matrices(self, psi):
+        """``(A, b)`` of the damage subproblem for the energy density ``psi`` of every cell
+        (P1 simplices: cell sums)."""
+        mass, spread, drive = self.field.damage_coefficients(psi)
+        A = self.cellwise["A"].matrix(mass, np.full(mass.shape, spread))
+        b = np.bincount(self.d_basis.element_dofs.ravel(),
+                        (self.cellwise["load"] * drive).ravel(), minlength=self.d_basis.N)
+        return A, b
 
     def step(self, prescribed, u, d_prev, limit=None, history=None):
         """Alternate minimization at one load: ``(u, d, K, iterations)``, or ``None`` when
@@ -394,7 +419,10 @@ class PhaseFieldFracture(Problem):
             if limit is not None and iteration >= limit:
                 return None
             d = accelerated.next(d, new, lower, 1.0)
-        raise SolverError(f"alternate minimization: damage still changing after "
+        return self._not_converged(prescribed)
+
+    def _not_converged(self, prescribed):
+        raise SolverError(f"{self.parameters.scheme} scheme: damage still changing after "
                           f"{self.parameters.max_iterations} iterations at displacement "
                           f"{prescribed:g} (raise max_iterations or take more steps)")
 
@@ -420,7 +448,8 @@ class PhaseFieldFracture(Problem):
         while pending:
             prescribed, halvings = pending.pop()
             limit = p.cut_after if halvings > 0 else None
-            solved = self.step(prescribed, u, d, limit, driving)
+            solved = self.step(prescribed, u, d, limit, driving) if self.newton is None \
+                else self.newton.step(prescribed, u, d, limit)
             if solved is None:                   # the crack runs: two half steps
                 pending += [(prescribed, halvings - 1),
                             (0.5 * (prescribed + displacement_before), halvings - 1)]
@@ -480,6 +509,7 @@ class PhaseFieldFracture(Problem):
                 "ndofs": int(self.u_basis.N + self.d_basis.N), "cells": int(cells),
                 "h": float((measure / cells) ** (1.0 / self.mesh.dim())),
                 "step_cuts": cuts, "seconds": seconds,
+                **({"newton": dict(self.newton.counts)} if self.newton else {}),
                 "solves": {name: {"count": int(n), "seconds": float(t)}
                            for name, (n, t) in self.timings.items()}}
         last = self._fields(u, d)
