@@ -181,6 +181,32 @@ def test_monolithic_newton_peaks_at_sigma_c(model):
     assert counts["newton"] >= 10 * max(counts["fallback"], 1)
 
 
+@pytest.mark.parametrize("model, split, scheme", [("AT1", "none", "alternate"),
+                                                   ("AT2", "spectral", "alternate"),
+                                                   ("AT2", "none", "newton")])
+def test_tetrahedral_bar_peaks_at_sigma_c(model, split, scheme):
+    """3D: a bar of tetrahedra with nu = 0 pulled along x (the 1D homogeneous problem; with
+    lambda = 0 the spectral split degrades all of a uniaxial tension) peaks at sigma_c
+    times its section, whichever split and scheme."""
+    from skfem import MeshTet
+    from fem_reg.fracture import PhaseFieldFracture
+    mesh = MeshTet.init_tensor(np.linspace(0.0, 1.0, 4), np.linspace(0.0, 0.5, 3),
+                               np.linspace(0.0, 0.5, 3)).with_boundaries({
+        "left": lambda x: np.isclose(x[0], 0.0), "right": lambda x: np.isclose(x[0], 1.0),
+        "bottom": lambda x: np.isclose(x[1], 0.0), "back": lambda x: np.isclose(x[2], 0.0)})
+    length = 0.02
+    sigma_c = critical_stress(210.0, GC, length, model)
+    strain_c = sigma_c / 210.0 * (16.0 / 9.0 if model == "AT2" else 1.0)
+    run = PhaseFieldFracture(mesh, E=210.0, nu=0.0, kind="3d", Gc=GC, length=length,
+                             model=model, split=split, scheme=scheme,
+                             supports={"left": "fixed_x", "bottom": "fixed_y",
+                                       "back": "fixed_z"},
+                             loaded="right", direction="x", displacement=strain_c,
+                             steps=50, max_cuts=0, history_every=0).solve()
+    assert run.qoi["peak_force"] == pytest.approx(sigma_c * 0.25, rel=1e-4)
+    assert run.meta["cells"] == mesh.nelements and mesh.dim() == 3
+
+
 def test_anderson_acceleration_of_a_slow_fixed_point_iteration():
     """x = M x + c with a contraction rate of 0.995 (a crack-run's slow staggered scheme):
     the plain iteration needs thousands of passes, Anderson acceleration a tenth of them, and
