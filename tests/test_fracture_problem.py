@@ -167,6 +167,28 @@ def test_newton_runs_the_crack_like_the_alternate_minimization(slit_mesh):
     assert counts["newton"] > counts["fallback"] > 0     # Newton, but not where it runs
 
 
+@pytest.mark.slow
+def test_a_slab_of_tetrahedra_breaks_through_its_ligament():
+    """3D: the SENT slab (a notch cut through the thickness, tetrahedra, free faces) pulled
+    until the crack has crossed the ligament: broken through the whole thickness ahead of
+    the notch, on both faces, the force dropped to under 5% of its peak."""
+    from fem_reg.mesh import sent_slab
+    mesh = sent_slab(0.2, h_crack=0.04, band=0.12, thickness=0.08)
+    assert {"bottom", "top", "front", "back", "notch"} <= set(mesh.boundaries)
+    result = PhaseFieldFracture(mesh, kind="3d", length=0.08, displacement=0.012, steps=24,
+                                history_every=0).solve()
+    assert result.qoi["final_force"] < 0.05 * result.qoi["peak_force"]
+    d = result.point_data["damage"]
+    x, y, z = mesh.p
+    for face in (np.isclose(z, 0.0), np.isclose(z, 0.08)):
+        ahead = face & (x > 0.6) & (x < 0.95)
+        # along the ligament on this face, the most damaged node near mid-height is broken
+        for x0 in (0.65, 0.75, 0.85):
+            near = ahead & (np.abs(x - x0) < 0.05) & (np.abs(y - 0.5) < 0.1)
+            assert d[near].max() > 0.9, (x0, face.sum())
+    assert (d[np.abs(y - 0.5) > 0.3] < 0.5).all()                  # nowhere else
+
+
 def test_bad_input_names_the_culprit(slit_mesh):
     with pytest.raises(ParameterError, match="kind = '3d' on a 2D mesh"):
         PhaseFieldFracture(slit_mesh, kind="3d")

@@ -244,13 +244,7 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
         _mesh_options(h, cell_type)
         if refine_box is not None:
             x0, x1, y0, y1, size = map(float, refine_box)
-            field = gmsh.model.mesh.field.add("Box")
-            for key, value in (("VIn", positive("refine_box size", size)), ("VOut", h),
-                               ("XMin", x0), ("XMax", x1), ("YMin", y0), ("YMax", y1),
-                               ("Thickness", 2.0 * h)):
-                gmsh.model.mesh.field.setNumber(field, key, value)
-            gmsh.model.mesh.field.setAsBackgroundMesh(field)
-            gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+            _refine_in_box(h, size, XMin=x0, XMax=x1, YMin=y0, YMax=y1)
         try:
             gmsh.model.mesh.generate(2)
         except Exception as err:          # gmsh raises bare Exception with its last error
@@ -258,6 +252,17 @@ def planar_mesh(points, polygons, edge_names, h, *, cell_type="triangle", struct
                             f"{cell_type} cells ({err}); "
                             f"{size_advice(h, math.dist(*_bounds(points)))}") from None
         return build_mesh(raw_from_gmsh(source))
+
+
+def _refine_in_box(h, size, **bounds):
+    """Elements of ``size`` inside the box ``bounds`` (gmsh's ``XMin``, ``XMax``, ...),
+    grading to ``h`` over ``2 h`` outside it."""
+    field = gmsh.model.mesh.field.add("Box")
+    for key, value in (("VIn", positive("refine_box size", size)), ("VOut", h),
+                       ("Thickness", 2.0 * h), *bounds.items()):
+        gmsh.model.mesh.field.setNumber(field, key, value)
+    gmsh.model.mesh.field.setAsBackgroundMesh(field)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
 
 
 def _check_opposite_sides(polygon, corner, divisions, source):
@@ -624,6 +629,55 @@ def sent_specimen(h=0.05, *, h_crack=None, band=0.1, box=None, width=1.0, notch_
     return split
 
 
+def sent_slab(h=0.05, *, h_crack=None, band=0.1, thickness=0.1, notch_width=None, width=1.0,
+              notch_length=0.5):
+    """The single-edge-notched specimen in 3D: the slab ``[0, width]^2 x [0, thickness]``
+    with a notch of ``notch_width`` (default ``h_crack``, at most ``width / 20``) cut
+    through its thickness from the left face to ``x = notch_length`` at mid-height;
+    tetrahedra, those of ``h_crack`` in the band ``|y - width/2| <= band`` ahead of the
+    notch.
+
+    Boundaries: ``bottom``, ``top`` (y), ``left``, ``right`` (x), ``front``, ``back`` (z),
+    ``notch`` (the cut's faces). Subdomain: ``slab``.
+    """
+    _check_positive(width=width, notch_length=notch_length, band=band, thickness=thickness)
+    W, a, t = float(width), float(notch_length), float(thickness)
+    if not a < W:
+        raise ParameterError(f"sent_slab: notch_length = {a:g} must be below width = {W:g}")
+    size = h if h_crack is None else positive("h_crack", h_crack)
+    w = min(size, W / 20.0) if notch_width is None else positive("notch_width", notch_width)
+    if not w < W / 2.0:
+        raise ParameterError(f"sent_slab: notch_width = {w:g} must be below width / 2")
+    c = W / 2.0
+    with gmsh_model("sent_slab"):
+        occ = gmsh.model.occ
+        cut, _ = occ.cut([(3, occ.addBox(0.0, 0.0, 0.0, W, W, t))],
+                         [(3, occ.addBox(-0.1 * W, c - w / 2.0, -t, a + 0.1 * W, w, 3.0 * t))])
+        occ.synchronize()
+        eps = 1e-6 * W
+
+        def faces(x0, y0, z0, x1, y1, z1):
+            return [tag for _, tag in gmsh.model.getEntitiesInBoundingBox(
+                x0 - eps, y0 - eps, z0 - eps, x1 + eps, y1 + eps, z1 + eps, 2)]
+
+        named = {"bottom": faces(0, 0, 0, W, 0, t), "top": faces(0, W, 0, W, W, t),
+                 "left": faces(0, 0, 0, 0, W, t), "right": faces(W, 0, 0, W, W, t),
+                 "front": faces(0, 0, 0, W, W, 0), "back": faces(0, 0, t, W, W, t),
+                 "notch": faces(0, c - w / 2.0, 0, a, c + w / 2.0, t)}
+        for name, tags in named.items():
+            gmsh.model.addPhysicalGroup(2, tags, name=name)
+        gmsh.model.addPhysicalGroup(3, [tag for _, tag in cut], name="slab")
+        _mesh_options(h, "tetra")
+        if size < h:
+            _refine_in_box(h, size, XMin=a - band, XMax=W + h, YMin=c - band, YMax=c + band,
+                           ZMin=-h, ZMax=t + h)
+        try:
+            gmsh.model.mesh.generate(3)
+        except Exception as err:          # gmsh raises bare Exception with its last error
+            raise MeshError(f"sent_slab: gmsh failed: {err}") from err
+        return build_mesh(raw_from_gmsh("sent_slab"))
+
+
 GEOMETRIES: dict[str, Callable[..., Mesh]] = {
     "rectangle": rectangle,
     "cook_membrane": cook_membrane,
@@ -634,6 +688,7 @@ GEOMETRIES: dict[str, Callable[..., Mesh]] = {
     "cantilever_box": cantilever_box,
     "interval": interval,
     "sent_specimen": sent_specimen,
+    "sent_slab": sent_slab,
 }
 # macneal_harder_beam and distorted_patch are fixed element-test meshes (no size h), so they
 # are not in the registry that remeshing and case files draw from.
