@@ -85,9 +85,12 @@ def test_energy_balance_before_the_crack_runs(slit_mesh):
 
 
 @pytest.mark.slow
-def test_the_crack_runs_through_the_ligament_in_refined_steps(slit_mesh):
+def test_the_crack_runs_through_the_ligament_in_refined_steps(slit_mesh, caplog):
     result = PhaseFieldFracture(slit_mesh, displacement=0.007, steps=35,
                                 history_every=0).solve()
+    # elements of 0.02 mm where the crack runs, for l = 0.015 mm: the run says so
+    assert result.meta["crack_h_over_l"] == pytest.approx(0.02 / 0.015, rel=0.2)
+    assert "the crack's elements are 1.3 l across" in caplog.text
     d = result.point_data["damage"]
     x, y = slit_mesh.p
     ahead = (np.abs(y - 0.5) < 0.011) & (x > 0.55)
@@ -246,6 +249,23 @@ def test_an_initial_band_starts_from_its_optimal_profile(model, band_weight):
     assert run.series["load"]["fracture_energy"][0] == pytest.approx(expected, rel=2e-3)
     # (the band of nodes itself holds about five times that, in its one-element flanks)
     assert abs(run.qoi["dissipated_energy"]) < 1e-6 * expected
+    assert run.meta["crack_h_over_l"] == pytest.approx(0.1 * (2 + np.sqrt(2)) / 3)
+
+
+def test_a_run_on_elements_too_coarse_for_l_says_so(caplog):
+    """The relaxed band's profile on elements of 2 l (mean edge 2.3 l): a warning naming the
+    ratio; the local law (no profile to resolve) does not warn."""
+    mesh = rectangle(0.1, width=1.0, height=0.2, structured=True)
+    options = dict(length=0.05, initial_damage={"from": [0.5, -1.0], "to": [0.5, 2.0],
+                                                "width": 0.1},
+                   supports={"left": "clamped"}, loaded="right", direction="x",
+                   displacement=1e-8, steps=1, history_every=0)
+    run = PhaseFieldFracture(mesh, **options).solve()
+    assert run.meta["crack_h_over_l"] == pytest.approx(2.0 * (2 + np.sqrt(2)) / 3)
+    assert "the crack's elements are 2.3 l across" in caplog.text
+    caplog.clear()
+    PhaseFieldFracture(mesh, regularization="local", **options).solve()
+    assert "the crack's elements" not in caplog.text
 
 
 @pytest.mark.parametrize("split", ["none", "volumetric_deviatoric", "spectral"])

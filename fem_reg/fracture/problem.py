@@ -7,6 +7,7 @@ bound-constrained quadratic program, ``d_prev <= d <= 1``: irreversibility), unt
 damage change is below ``tolerance``. The number of these iterations is reported per step.
 """
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -24,9 +25,12 @@ from ..mesh import boundary
 from ..problem import Problem
 from .anderson import Anderson
 from .bounded import minimize_bounded
+from .crack import profile_resolution
 from .monolithic import MonolithicNewton
 from . import split
 from .model import PhaseField
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("none", "volumetric_deviatoric", "spectral")
 MAX_NEWTON = 50
@@ -34,6 +38,9 @@ REGULARIZATIONS = ("gradient", "local")
 IRREVERSIBILITIES = ("bounds", "history")
 SCHEMES = ("alternate", "newton")
 MAX_PATTERN_UPDATES = 50
+# the crack profile's element size over l above which a run warns that it is unresolved:
+# twice the h = l/2 the profile needs
+COARSE_PROFILE = 1.0
 
 
 @dataclass(frozen=True)
@@ -507,12 +514,19 @@ class PhaseFieldFracture(Problem):
                "energy_error": float(abs(work - elastic - fracture + initial)
                                      / max(abs(work), 1e-300)),
                "steps": len(rows), "staggered_iterations": int(table[:, 5].sum())}
+        resolution = profile_resolution(self.mesh, d, self.field.length)
+        if resolution is not None and resolution > COARSE_PROFILE \
+                and self.parameters.regularization == "gradient":
+            log.warning("%s: the crack's elements are %.2g l across (median edge where the "
+                        "damage changes); the profile needs about l/2 there: the peak and "
+                        "the energies depend on the mesh (refine where the crack runs, e.g. "
+                        "h_crack)", self.name, resolution)
         cells = self.mesh.nelements
         measure = Functional(lambda w: 1.0 + 0.0 * w.x[0]).assemble(self.d_basis)
         meta = {"problem": self.name, "parameters": asdict(self.parameters),
                 "ndofs": int(self.u_basis.N + self.d_basis.N), "cells": int(cells),
                 "h": float((measure / cells) ** (1.0 / self.mesh.dim())),
-                "step_cuts": cuts, "seconds": seconds,
+                "step_cuts": cuts, "seconds": seconds, "crack_h_over_l": resolution,
                 **({"newton": dict(self.newton.counts)} if self.newton else {}),
                 "solves": {name: {"count": int(n), "seconds": float(t)}
                            for name, (n, t) in self.timings.items()}}

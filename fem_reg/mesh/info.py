@@ -18,6 +18,11 @@ def vtk_cells(mesh):
     return np.ascontiguousarray(t.T)
 
 
+def cell_sizes(mesh):
+    """The mean edge length of every cell (the ``h`` a mesh generator's size field sets)."""
+    return edge_lengths(mesh.p.T, vtk_cells(mesh), CELL_TYPE_OF_MESH[type(mesh)]).mean(axis=1)
+
+
 def mesh_info(mesh):
     """Counts, bounding box, edge lengths, shape quality and names of a mesh.
 
