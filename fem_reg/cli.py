@@ -43,7 +43,7 @@ def cmd_run(args):
     case = load_case(args.case)
     out = _out_dir(args, case.name)
     if problem_class(case.problem, case.source).iterative:
-        args.interrupted = (f"no output was changed; the optimization's checkpoint is in "
+        args.interrupted = (f"no output was changed; the run's checkpoint is in "
                             f"{out}: continue with --resume")
     start = time.perf_counter()
     log.info("running %s (%s) -> %s", case.name, case.problem, out)
@@ -60,10 +60,10 @@ def cmd_run(args):
                            max_dofs=args.max_dofs)
     summary["seconds"] = time.perf_counter() - start
     if summary["meta"].get("rebuilt_from_checkpoint"):
+        stop = summary["meta"].get("stop", "all its load steps")
         log.info("the checkpoint's run had finished (%s): its outputs were written again "
-                 "without optimizing%s", summary["meta"]["stop"],
-                 "; raise max_iterations to continue" if summary["meta"]["stop"] ==
-                 "max_iterations" else "")
+                 "without solving%s", stop,
+                 "; raise max_iterations to continue" if stop == "max_iterations" else "")
     if args.json:
         _print_json(summary)
     else:
@@ -230,7 +230,8 @@ def build_parser():
     run.add_argument("--out", help="output directory (default fem_reg_out/CASE)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--resume", action="store_true",
-                     help="continue an interrupted optimization from its checkpoint")
+                     help="continue an interrupted optimization or load history from its "
+                          "checkpoint")
     run.add_argument("--max-dofs", type=int, metavar="N",
                      help="size limit (default: what the available memory allows)")
     run.set_defaults(func=cmd_run)

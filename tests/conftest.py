@@ -55,3 +55,11 @@ def central_difference(function, x, direction, step):
     direction = np.asarray(direction, dtype=np.float64)
     return (np.asarray(function(x + step * direction))
             - np.asarray(function(x - step * direction))) / (2.0 * step)
+
+
+def interrupt_at(step, error=KeyboardInterrupt):
+    """A progress callback that raises ``error`` (Ctrl-C) when ``step`` is reported done."""
+    def progress(done, total, status):
+        if done == step:
+            raise error
+    return progress

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from skfem import Basis
 
+from conftest import interrupt_at
 from fem_reg.errors import ParameterError
 from fem_reg.fe import Material, elasticity_form, lagrange, solve_constrained
 from fem_reg.fracture import PhaseFieldFracture
@@ -266,6 +267,39 @@ def test_a_run_on_elements_too_coarse_for_l_says_so(caplog):
     caplog.clear()
     PhaseFieldFracture(mesh, regularization="local", **options).solve()
     assert "the crack's elements" not in caplog.text
+
+
+@pytest.mark.parametrize("irreversibility", ["bounds", "history"])
+def test_an_interrupted_load_history_resumes_to_the_same_result(tmp_path, irreversibility):
+    """Stopped by Ctrl-C after 23 of 60 steps (the checkpoint written then, not at the
+    last multiple of checkpoint_every), resumed: the same load table, fields and QoIs as
+    the uninterrupted run; resumed again once finished it rebuilds the result without
+    solving. The strip peaks at u = 0.0073 (sigma_c) and softens. A checkpoint of another
+    case is refused naming the file."""
+    from fem_reg.errors import CheckpointError
+    mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)
+    options = dict(E=210.0, nu=0.0, length=0.02, irreversibility=irreversibility,
+                   supports={"bottom": "fixed_y", "left": "fixed_x"}, displacement=0.009,
+                   steps=60, max_cuts=0, history_every=10, checkpoint_every=5)
+    whole = PhaseFieldFracture(mesh, **options).solve()
+    checkpoint = tmp_path / "strip.checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        PhaseFieldFracture(mesh, **options).solve(progress=interrupt_at(23),
+                                                  checkpoint=checkpoint)
+    resumed = PhaseFieldFracture(mesh, **options).solve(checkpoint=checkpoint, resume=True)
+    for name, values in whole.series["load"].items():
+        assert resumed.series["load"][name] == pytest.approx(values, rel=1e-9, abs=1e-15), \
+            name
+    assert resumed.qoi == pytest.approx(whole.qoi, rel=1e-9)
+    assert [at for at, _ in resumed.history] == [at for at, _ in whole.history]
+    assert resumed.point_data["damage"] == pytest.approx(whole.point_data["damage"])
+    assert resumed.meta["solves"]["damage"]["count"] == whole.meta["solves"]["damage"]["count"]
+    rebuilt = PhaseFieldFracture(mesh, **options).solve(checkpoint=checkpoint, resume=True)
+    assert rebuilt.meta["rebuilt_from_checkpoint"] and rebuilt.qoi == resumed.qoi
+    with pytest.raises(CheckpointError, match="strip.checkpoint.npz: the checkpoint belongs "
+                                              "to another case"):
+        PhaseFieldFracture(mesh, **{**options, "length": 0.03}).solve(checkpoint=checkpoint,
+                                                                       resume=True)
 
 
 @pytest.mark.parametrize("split", ["none", "volumetric_deviatoric", "spectral"])

@@ -51,6 +51,17 @@ def stop(process, sig, after):
     return process.returncode, err, time.perf_counter() - sent
 
 
+def case_and_reference(tmp_path, name, text):
+    """The case file ``name.toml`` holding ``text``, and its uninterrupted run (``--json``)
+    into ``tmp_path / "ref"``."""
+    case = tmp_path / f"{name}.toml"
+    case.write_text(text)
+    reference = subprocess.run(FEM_REG + ["run", str(case), "--out", str(tmp_path / "ref"),
+                                          "--json", "-q"], capture_output=True, text=True)
+    assert reference.returncode == 0, reference.stderr
+    return case, reference
+
+
 def last_line(err):
     return err.strip().splitlines()[-1]
 
@@ -72,22 +83,63 @@ def test_signal_stops_gmsh_meshing_at_once(tmp_path, sig, word):
 
 @pytest.mark.slow
 def test_sigterm_during_an_optimization_then_resume(tmp_path):
-    case = tmp_path / "cant.toml"
-    case.write_text(TOPOPT)
-    reference = subprocess.run(FEM_REG + ["run", str(case), "--out", str(tmp_path / "ref"),
-                                          "--json", "-q"], capture_output=True, text=True)
-    assert reference.returncode == 0, reference.stderr
+    case, reference = case_and_reference(tmp_path, "cant", TOPOPT)
     out = tmp_path / "out"
     process = start("run", str(case), "--out", str(out), "-q")
     status, err, seconds = stop(process, signal.SIGTERM, 3.0)
     assert status == 2 and seconds < 3.0, err
-    assert "run terminated (SIGTERM): no output was changed; the optimization's checkpoint" \
+    assert "run terminated (SIGTERM): no output was changed; the run's checkpoint" \
         in last_line(err) and "--resume" in last_line(err)
     assert sorted(p.name for p in out.iterdir()) == ["cant.checkpoint.npz"]
     resumed = subprocess.run(FEM_REG + ["run", str(case), "--out", str(out), "--resume",
                                         "--json", "-q"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["qoi"] == json.loads(reference.stdout)["qoi"]
+
+
+FRACTURE = """
+title = "SENT for interrupts"
+problem = "phase_field_fracture"
+[mesh]
+geometry = "sent_specimen"
+h = 0.1
+h_crack = 0.025
+band = 0.1
+[parameters]
+length = 0.05
+displacement = 0.012
+steps = 40
+checkpoint_every = 2
+history_every = 4
+[output]
+png = ["damage"]
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_load_history_then_resume(tmp_path):
+    """SIGTERM once the first checkpoint is written (2 of 40 steps): one line, exit 2, only
+    the checkpoint in the output folder; --resume ends where an uninterrupted run ends."""
+    case, reference = case_and_reference(tmp_path, "sent", FRACTURE)
+    out = tmp_path / "out"
+    process = start("run", str(case), "--out", str(out), "-q")
+    checkpoint = out / "sent.checkpoint.npz"
+    deadline = time.perf_counter() + 60
+    while not checkpoint.exists() and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    status, err, seconds = stop(process, signal.SIGTERM, 0.0)
+    assert status == 2 and seconds < 3.0, err
+    assert "no output was changed; the run's checkpoint" in last_line(err), err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        ["sent.checkpoint.npz"]
+    resumed = subprocess.run(FEM_REG + ["run", str(case), "--out", str(out), "--resume",
+                                        "--json", "-q"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    expected, got = (json.loads(r.stdout)["qoi"] for r in (reference, resumed))
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert expected["final_force"] < 0.01 * expected["peak_force"]      # the crack ran
+    assert (out / "sent.pvd").read_text().count("<DataSet") == \
+        (tmp_path / "ref" / "sent.pvd").read_text().count("<DataSet")
 
 
 KILL_WHILE_WRITING = """
@@ -119,7 +171,7 @@ def test_sigkill_while_the_outputs_are_written_then_resume(tmp_path):
     resumed = subprocess.run(FEM_REG + ["run", str(case), "--out", str(out), "--resume",
                                         "--json"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert "written again without optimizing" in resumed.stderr
+    assert "written again without solving" in resumed.stderr
     data = json.loads(resumed.stdout)
     assert data["qoi"]["iterations"] == 40
     pvd = (out / "cant.pvd").read_text()

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import central_difference
+from conftest import central_difference, interrupt_at
 from skfem import Basis, BilinearForm
 from skfem.assembly import Dofs
 from skfem.helpers import ddot, sym_grad, trace
@@ -240,13 +240,8 @@ def test_resume_gives_the_uninterrupted_result(tmp_path, options):
                 "checkpoint_every": 4, "tolerance": 1e-6, **options}
     straight = TopOpt(mesh, **settings).solve()
     checkpoint = tmp_path / "run.npz"
-
-    def interrupt(done, total, status):
-        if done == 7:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
-        TopOpt(mesh, **settings).solve(progress=interrupt, checkpoint=checkpoint)
+        TopOpt(mesh, **settings).solve(progress=interrupt_at(7), checkpoint=checkpoint)
     assert checkpoint.is_file()          # written on Ctrl-C: the state after iteration 6
     resumed = TopOpt(mesh, **settings).solve(checkpoint=checkpoint, resume=True)
     assert resumed.qoi == straight.qoi

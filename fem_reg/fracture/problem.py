@@ -15,17 +15,20 @@ import numpy as np
 from skfem import Basis, BilinearForm, Functional, MeshTet1, MeshTri1
 from skfem.helpers import ddot, dot, grad, sym_grad, trace
 
+from ..atomic import signals_held
 from ..checks import integer, mapping, number, one_of, parameters, positive
 from ..errors import ParameterError, SolverError
 from ..fe import Material, check_supports, lagrange, support_components
 from ..fe.pattern import CellSum
 from ..fe.solvers import ReusedFactorization, one_blas_thread
 from ..io import Result
+from ..io.checkpoint import fingerprint, load_checkpoint, save_checkpoint, wrong_size
 from ..mesh import boundary
 from ..problem import Problem
 from .anderson import Anderson
 from .bounded import minimize_bounded
 from .crack import profile_resolution
+from .history import ROW, LoadState
 from .monolithic import MonolithicNewton
 from . import split
 from .model import PhaseField
@@ -41,6 +44,7 @@ MAX_PATTERN_UPDATES = 50
 # the crack profile's element size over l above which a run warns that it is unresolved:
 # twice the h = l/2 the profile needs
 COARSE_PROFILE = 1.0
+CHECKPOINT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ class FractureParameters:
         slit).
     history_every
         Keep every n-th load step in the PVD history (0: none).
+    checkpoint_every
+        Write the checkpoint (``fem-reg run``: ``OUT/CASE.checkpoint.npz``, continued by
+        ``--resume``) every n accepted load steps, at the end and on Ctrl-C.
     """
 
     E: float = 210.0
@@ -124,6 +131,7 @@ class FractureParameters:
     max_cuts: int = 4
     initial_damage: dict | None = None
     history_every: int = 1
+    checkpoint_every: int = 5
 
     def __post_init__(self):
         Material(self.E, self.nu, self.kind, self.thickness)
@@ -142,6 +150,7 @@ class FractureParameters:
         integer("cut_after", self.cut_after, low=1)
         integer("max_cuts", self.max_cuts, low=0)
         integer("history_every", self.history_every, low=0)
+        integer("checkpoint_every", self.checkpoint_every, low=1)
         if self.initial_damage is not None:
             band = mapping("initial_damage", self.initial_damage)
             unknown = set(band) - {"from", "to", "width"}
@@ -157,7 +166,7 @@ class PhaseFieldFracture(Problem):
 
     name = "phase_field_fracture"
     Parameters = FractureParameters
-    reports_progress = True
+    iterative = True
     QOI = ("peak_force", "final_force", "fracture_energy", "dissipated_energy", "crack_length",
            "elastic_energy", "external_work", "energy_error", "steps",
            "staggered_iterations")
@@ -441,50 +450,91 @@ class PhaseFieldFracture(Problem):
     # -- the load history --------------------------------------------------------------
 
     @one_blas_thread
-    def solve(self, progress=None):
+    def solve(self, progress=None, checkpoint=None, resume=False):
+        """Run the load history; with a ``checkpoint`` path the state is written there
+        every ``checkpoint_every`` steps, at the end and on Ctrl-C, and ``resume`` continues
+        from it (a finished one rebuilds the result without solving)."""
         p = self.parameters
         start = time.perf_counter()
+        if resume and checkpoint is None:
+            raise ParameterError("resume needs a checkpoint path")
+        state = self._load(checkpoint) if resume else self._initial_state()
+        finished = not state.pending
+        try:
+            while state.pending:
+                prescribed, halvings = state.pending[-1]
+                limit = p.cut_after if halvings > 0 else None
+                driving = state.driving if state.driving.size else None
+                solved = self.step(prescribed, state.u, state.d, limit, driving) \
+                    if self.newton is None else self.newton.step(prescribed, state.u,
+                                                                 state.d, limit)
+                if solved is None:                   # the crack runs: two half steps
+                    with signals_held():
+                        state.cut()
+                    continue
+                u, d, K, iterations = solved
+                if driving is not None:
+                    driving = np.maximum(driving, self._energy_density(u))
+                force = float((K @ u)[self.loaded].sum())
+                elastic, fracture = 0.5 * float(u @ (K @ u)), self._fracture_energy(d)
+                keep = p.history_every and (len(state.rows) + 1) % p.history_every == 0
+                with signals_held():                 # a checkpoint never sees half a step
+                    state.accept(u, d, state.driving if driving is None else driving,
+                                 force, elastic, fracture, iterations, keep)
+                if progress is not None:
+                    done = int(round(prescribed / p.displacement * p.steps))
+                    progress(done, p.steps, f"u = {prescribed:.4g}  F = {force:.4g}  "
+                                            f"{iterations} staggered")
+                if checkpoint and (len(state.rows) % p.checkpoint_every == 0
+                                   or not state.pending):
+                    self._save(checkpoint, state, start)
+        except KeyboardInterrupt:
+            if checkpoint:
+                self._save(checkpoint, state, start)
+            raise
+        result = self._result(state, state.seconds + time.perf_counter() - start)
+        if resume and finished:
+            result.meta["rebuilt_from_checkpoint"] = True
+        return result
+
+    def _initial_state(self):
+        """The state before the first step: no displacement, the initial damage band
+        relaxed to its optimal profile at zero load (that, not the band of nodes at
+        ``d = 1``, is what the loading starts from and the dissipation is counted from)."""
         u = np.zeros(self.u_basis.N)
-        rows, history = [], []
         # the history field H (the largest psi+ so far) of irreversibility = "history"
-        driving = np.zeros_like(self._energy_density(u)) if p.irreversibility == "history" \
-            else None
-        # an initial damage band relaxes to its optimal profile at zero load: that, not
-        # the band of nodes at d = 1, is the state the loading starts from and the
-        # dissipation is counted from
-        d = self._damage(u, self.d0, self.d0, driving) if self.d0.any() else self.d0.copy()
-        initial = self._fracture_energy(d)
-        work, force_before, displacement_before = 0.0, 0.0, 0.0
-        pending, k, cuts = self._increments(), 0, 0      # targets, last first
-        while pending:
-            prescribed, halvings = pending.pop()
-            limit = p.cut_after if halvings > 0 else None
-            solved = self.step(prescribed, u, d, limit, driving) if self.newton is None \
-                else self.newton.step(prescribed, u, d, limit)
-            if solved is None:                   # the crack runs: two half steps
-                pending += [(prescribed, halvings - 1),
-                            (0.5 * (prescribed + displacement_before), halvings - 1)]
-                cuts += 1
-                continue
-            u, d, K, iterations = solved
-            if driving is not None:
-                driving = np.maximum(driving, self._energy_density(u))
-            force = float((K @ u)[self.loaded].sum())
-            # the trapezoidal work of the reaction; the exact work lies between its
-            # rectangles when the force drops within a step
-            work += 0.5 * (force + force_before) * (prescribed - displacement_before)
-            force_before, displacement_before = force, prescribed
-            elastic = 0.5 * float(u @ (K @ u))
-            fracture = self._fracture_energy(d)
-            rows.append((prescribed, force, elastic, fracture, work, iterations))
-            k += 1
-            if p.history_every and k % p.history_every == 0:
-                history.append((prescribed, self._fields(u, d)))
-            if progress is not None:
-                done = int(round(prescribed / p.displacement * p.steps))
-                progress(done, p.steps, f"u = {prescribed:.4g}  F = {force:.4g}  "
-                                        f"{iterations} staggered")
-        return self._result(u, d, rows, history, time.perf_counter() - start, cuts, initial)
+        driving = np.zeros_like(self._energy_density(u)) \
+            if self.parameters.irreversibility == "history" else np.zeros(0)
+        d = self._damage(u, self.d0, self.d0, driving if driving.size else None) \
+            if self.d0.any() else self.d0.copy()
+        return LoadState(u=u, d=d, driving=driving, initial=self._fracture_energy(d),
+                         pending=self._increments())
+
+    def fingerprint(self):
+        """Identifies the case (parameters and mesh) a checkpoint belongs to."""
+        return fingerprint(asdict(self.parameters), self.mesh, ignore=("checkpoint_every",))
+
+    def _save(self, path, state, start):
+        """Write ``state`` atomically with the solvers' statistics and the time spent."""
+        state.counters = {"timings": {k: v.tolist() for k, v in self.timings.items()},
+                          **({"newton": dict(self.newton.counts)} if self.newton else {})}
+        arrays = state.arrays()
+        arrays["scalars"][-1] += time.perf_counter() - start     # the seconds so far
+        save_checkpoint(path, arrays, self.fingerprint(), CHECKPOINT_VERSION)
+
+    def _load(self, path):
+        """The state in a checkpoint, checked (:func:`~fem_reg.io.checkpoint.load_checkpoint`
+        and the fields' sizes), with the solvers' statistics restored."""
+        stored = load_checkpoint(path, self.fingerprint(), CHECKPOINT_VERSION)
+        for name, size in (("u", self.u_basis.N), ("d", self.d_basis.N)):
+            if stored[name].shape != (size,):
+                raise wrong_size(path, f"'{name}'", stored[name].size, f"{size} unknowns")
+        state = LoadState.from_arrays(stored)
+        for name, values in state.counters.get("timings", {}).items():
+            self.timings[name] = np.array(values)
+        if self.newton is not None:
+            self.newton.counts.update(state.counters.get("newton", {}))
+        return state
 
     def _fracture_energy(self, d):
         """The fracture energy of ``d`` (times the thickness in 2D)."""
@@ -494,12 +544,12 @@ class PhaseFieldFracture(Problem):
         return Result(self.mesh, point_data={"displacement": u[self.u_basis.nodal_dofs].T,
                                              "damage": d})
 
-    def _result(self, u, d, rows, history, seconds, cuts, initial):
-        """The QoIs, series and fields; ``initial``: the fracture energy the loading
-        started from (the relaxed initial band's), which the dissipation excludes."""
-        table = np.array(rows)
-        columns = ("displacement", "force", "elastic_energy", "fracture_energy",
-                   "external_work", "staggered_iterations", "energy_error")
+    def _result(self, state, seconds):
+        """The QoIs, series and fields of a finished ``state``; the dissipation excludes
+        the fracture energy the loading started from (the relaxed initial band's)."""
+        u, d, initial = state.u, state.d, state.initial
+        table = np.array(state.rows)
+        columns = ROW + ("energy_error",)
         # the energy balance of every step: |work - elastic - (fracture - initial)| / work
         balance = np.abs(table[:, 4] - table[:, 2] - table[:, 3] + initial) \
             / np.maximum(np.abs(table[:, 4]), 1e-300)
@@ -513,7 +563,7 @@ class PhaseFieldFracture(Problem):
                "elastic_energy": float(elastic), "external_work": float(work),
                "energy_error": float(abs(work - elastic - fracture + initial)
                                      / max(abs(work), 1e-300)),
-               "steps": len(rows), "staggered_iterations": int(table[:, 5].sum())}
+               "steps": len(state.rows), "staggered_iterations": int(table[:, 5].sum())}
         resolution = profile_resolution(self.mesh, d, self.field.length)
         if resolution is not None and resolution > COARSE_PROFILE \
                 and self.parameters.regularization == "gradient":
@@ -526,13 +576,14 @@ class PhaseFieldFracture(Problem):
         meta = {"problem": self.name, "parameters": asdict(self.parameters),
                 "ndofs": int(self.u_basis.N + self.d_basis.N), "cells": int(cells),
                 "h": float((measure / cells) ** (1.0 / self.mesh.dim())),
-                "step_cuts": cuts, "seconds": seconds, "crack_h_over_l": resolution,
+                "step_cuts": state.cuts, "seconds": seconds, "crack_h_over_l": resolution,
                 **({"newton": dict(self.newton.counts)} if self.newton else {}),
                 "solves": {name: {"count": int(n), "seconds": float(t)}
                            for name, (n, t) in self.timings.items()}}
         last = self._fields(u, d)
         return Result(self.mesh, point_data=last.point_data, qoi=qoi, meta=meta,
-                      history=history,
+                      history=[(at, self._fields(u_at, d_at))
+                               for at, u_at, d_at in state.snapshots],
                       series={"load": {name: table[:, k].tolist()
                                        for k, name in enumerate(columns)}})
 

@@ -11,17 +11,14 @@ Every derivative in the chain is exact and applied in reverse (adjoint) order; t
 compliance is self-adjoint, ``dc/drho_e = -p rho_e^(p-1) (E0 - Emin)/E0 u_e^T K_e u_e``.
 """
 
-import hashlib
-import json
 import time
-import zipfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from skfem import FacetBasis
 from skfem.assembly import Dofs
 
-from ..atomic import atomic_path, signals_held
+from ..atomic import signals_held
 from ..checks import (flag, integer, mapping, number, one_of, parameters, point_items,
                       positive, vector)
 from ..errors import CheckpointError, ParameterError
@@ -30,6 +27,7 @@ from ..fe import (KINDS, Material, check_supports, dofs_rigid_body_modes, lagran
                   support_components)
 from ..fe.multigrid import COARSEST_NODES_LIMIT, BoxGrid, Multigrid, NestedMultigrid
 from ..io import Result
+from ..io.checkpoint import fingerprint, load_checkpoint, save_checkpoint, wrong_size
 from ..mesh import boundary, coarser_meshes, subdomain, vertex_at
 from .filters import DensityFilter, HelmholtzFilter, cell_volumes, heaviside, helmholtz_radius
 from .optimizers import MMA, oc_update
@@ -475,14 +473,8 @@ class TopOpt(Problem):
 
     def fingerprint(self):
         """Identifies the case (parameters and mesh) a checkpoint belongs to."""
-        p = self.parameters
-        data = {k: v for k, v in asdict(p).items()
-                if k not in ("max_iterations", "history_every", "checkpoint_every")}
-        text = json.dumps(data, sort_keys=True, default=str)
-        digest = hashlib.sha256(text.encode())
-        digest.update(np.ascontiguousarray(self.mesh.p).tobytes())
-        digest.update(np.ascontiguousarray(self.mesh.t).tobytes())
-        return digest.hexdigest()[:16]
+        return fingerprint(asdict(self.parameters), self.mesh,
+                           ignore=("max_iterations", "history_every", "checkpoint_every"))
 
     def _initial_state(self):
         p = self.parameters
@@ -494,37 +486,16 @@ class TopOpt(Problem):
 
     def _save(self, path, state):
         """Write ``state`` atomically, with what identifies the case."""
-        arrays = {**state.arrays(self.mesh.nelements),
-                  "fingerprint": np.array(self.fingerprint()),
-                  "version": np.array(CHECKPOINT_VERSION)}
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **arrays)
+        save_checkpoint(path, state.arrays(self.mesh.nelements), self.fingerprint(),
+                        CHECKPOINT_VERSION)
 
     def _load(self, path, mma):
-        """The state in a checkpoint, checked: readable and complete (a truncated file is
-        reported, not a zip traceback), finite, and of this case and mesh."""
-        remedy = "remove it or run without --resume"
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                stored = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
-            raise CheckpointError(f"{path}: not a readable checkpoint (truncated or "
-                                  f"corrupted: {type(err).__name__}); {remedy}") from err
-        if "fingerprint" not in stored or str(stored["fingerprint"]) != self.fingerprint():
-            raise CheckpointError(f"{path}: the checkpoint belongs to another case or mesh "
-                                  f"(parameters or mesh changed); {remedy}")
-        if int(stored.get("version", 0)) != CHECKPOINT_VERSION:
-            raise CheckpointError(f"{path}: written by another version of fem_reg "
-                                  f"(checkpoint format {int(stored.get('version', 0))}, this "
-                                  f"one reads {CHECKPOINT_VERSION}); {remedy}")
-        for name, values in stored.items():
-            if values.dtype.kind == "f" and not np.isfinite(values).all():
-                raise CheckpointError(f"{path}: '{name}' holds non-finite values (a corrupted "
-                                      f"checkpoint); {remedy}")
+        """The state in a checkpoint, checked (:func:`~fem_reg.io.checkpoint.load_checkpoint`
+        and the design's size)."""
+        stored = load_checkpoint(path, self.fingerprint(), CHECKPOINT_VERSION)
         if stored["x"].shape != (self.mesh.nelements,):
-            raise CheckpointError(f"{path}: the design has {stored['x'].size} values for "
-                                  f"{self.mesh.nelements} cells; {remedy}")
+            raise wrong_size(path, "the design", stored["x"].size,
+                             f"{self.mesh.nelements} cells")
         if mma is not None and not bool(stored["converged"]):
             mma.restore(stored)
         return DesignState.from_arrays(stored, self.loads.shape)
