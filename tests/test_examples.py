@@ -101,19 +101,22 @@ def test_fracture_sent_example_peak_against_miehe_2010(tmp_path):
 
 
 @pytest.mark.slow
-def test_fracture_sens_case_file_kinks_the_crack_down_to_the_bottom_right(tmp_path):
+@pytest.mark.parametrize("scheme", ["alternate", "newton"])
+def test_fracture_sens_case_file_kinks_the_crack_down_to_the_bottom_right(tmp_path, scheme):
     """examples/fracture_sens.toml at l = 0.05 mm (h = l/2): the shear test's crack leaves
     the notch tip downwards, at about the 70.5 degrees of the maximum hoop stress criterion
     for pure mode II (Erdogan & Sih 1963), and runs to the bottom edge right of the middle,
     as in Miehe et al. (2010); nothing breaks above the notch (the spectral split spares
-    the compressed side). The peak load is Miehe et al.'s to 5% (measured -1.2%)."""
+    the compressed side). The peak load is Miehe et al.'s to 5% (measured -1.2% by
+    alternate minimization, -1.7% by the monolithic Newton method)."""
     import meshio
 
     from fem_reg.fracture import crack_direction
 
     case = smaller(EXAMPLES / "fracture_sens.toml", {"h": 0.1, "h_crack": 0.025,
                                                        "box": [0.4, 1.0, 0.0, 0.6]},
-                   {"png": []}, length=0.05, displacement=0.014, steps=28, history_every=0)
+                   {"png": []}, length=0.05, displacement=0.014, steps=28, history_every=0,
+                   scheme=scheme)
     summary = run_case(case, tmp_path)
     fields = meshio.read(tmp_path / "fracture_sens.vtu")
     x, d = fields.points[:, :2].T, fields.point_data["damage"]

@@ -160,11 +160,14 @@ def test_length_sweep_peak_load_scales_as_sigma_c(model):
     assert slope == pytest.approx(-0.5, abs=1e-4)
 
 
-@pytest.mark.parametrize("model", ["AT1", "AT2"])
-def test_monolithic_newton_peaks_at_sigma_c(model):
+@pytest.mark.parametrize("model, split", [("AT1", "none"), ("AT2", "none"),
+                                          ("AT2", "spectral"),
+                                          ("AT1", "volumetric_deviatoric")])
+def test_monolithic_newton_peaks_at_sigma_c(model, split):
     """``scheme = "newton"`` on the homogeneous strip: the same closed-form peak, each step
     converged by Newton steps nearly alone (AT1 falls back to an alternate-minimization
-    pass twice, where its damage sets in at the peak)."""
+    pass twice, where its damage sets in at the peak). With nu = 0 (lambda = 0) both
+    splits degrade all of the uniaxial tension."""
     from fem_reg.mesh import rectangle
     from fem_reg.fracture import PhaseFieldFracture
     mesh = rectangle(0.25, width=1.0, height=0.5, structured=True)
@@ -172,7 +175,7 @@ def test_monolithic_newton_peaks_at_sigma_c(model):
     sigma_c = critical_stress(210.0, GC, length, model)
     strain_c = sigma_c / 210.0 * (16.0 / 9.0 if model == "AT2" else 1.0)
     problem = PhaseFieldFracture(mesh, E=210.0, nu=0.0, Gc=GC, length=length, model=model,
-                                 supports={"bottom": "fixed_y", "left": "fixed_x"},
+                                 split=split, supports={"bottom": "fixed_y", "left": "fixed_x"},
                                  displacement=strain_c * 0.5, steps=50, max_cuts=0,
                                  history_every=0, scheme="newton")
     run = problem.solve()
@@ -183,7 +186,8 @@ def test_monolithic_newton_peaks_at_sigma_c(model):
 
 @pytest.mark.parametrize("model, split, scheme", [("AT1", "none", "alternate"),
                                                    ("AT2", "spectral", "alternate"),
-                                                   ("AT2", "none", "newton")])
+                                                   ("AT2", "none", "newton"),
+                                                   ("AT2", "spectral", "newton")])
 def test_tetrahedral_bar_peaks_at_sigma_c(model, split, scheme):
     """3D: a bar of tetrahedra with nu = 0 pulled along x (the 1D homogeneous problem; with
     lambda = 0 the spectral split degrades all of a uniaxial tension) peaks at sigma_c

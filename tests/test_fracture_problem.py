@@ -120,37 +120,39 @@ def test_anderson_acceleration_runs_the_crack_to_the_same_state_in_fewer_passes(
     assert fast["staggered_iterations"] < 0.75 * plain["staggered_iterations"]
 
 
-@pytest.mark.parametrize("model", ["AT1", "AT2"])
-def test_newton_gradient_and_hessian_against_finite_differences(slit_mesh, model):
-    """The monolithic Newton's energy, gradient and coupling block at a random state:
-    the gradient against central differences of the energy, the coupling block against
-    central differences of each gradient (both ways)."""
-    problem = PhaseFieldFracture(slit_mesh, model=model, scheme="newton", history_every=0)
+@pytest.mark.parametrize("model, split", [("AT1", "none"), ("AT2", "none"),
+                                          ("AT2", "volumetric_deviatoric"),
+                                          ("AT1", "spectral")])
+def test_newton_gradient_and_hessian_against_finite_differences(slit_mesh, model, split):
+    """The monolithic Newton's energy, gradient and Hessian at a random state: the
+    gradient against central differences of the energy, the coupling block against
+    central differences of each gradient (both ways), the displacement block against
+    differences of the internal force."""
+    problem = PhaseFieldFracture(slit_mesh, model=model, split=split, scheme="newton",
+                                 history_every=0)
     newton = problem.newton
     rng = np.random.default_rng(3)
     u = 1e-3 * rng.standard_normal(problem.u_basis.N)
     d = rng.uniform(0.1, 0.9, problem.d_basis.N)
-
-    def gradients(u, d):
-        psi, _ = newton._density(u)
-        A, b = problem._damage_matrices(psi)
-        return problem._stiffness(u, d)[0] @ u, problem.scale * (A @ d - b)
-
-    grad_u, grad_d = gradients(u, d)
-    coupling = newton._coupling(newton._density(u)[1], d).toarray()
+    grad_u, grad_d, K, _, sigma, _ = newton.gradient(u, d)
+    coupling = newton._coupling(sigma, d).toarray()
     for k in rng.choice(problem.u_basis.N, 4, replace=False):
         e = np.zeros_like(u)
         e[k] = 1e-7
         energy_slope = (newton.energy(u + e, d) - newton.energy(u - e, d)) / 2e-7
         assert grad_u[k] == pytest.approx(energy_slope, rel=1e-5)
-        row = (gradients(u + e, d)[1] - gradients(u - e, d)[1]) / 2e-7
+        ahead, behind = newton.gradient(u + e, d), newton.gradient(u - e, d)
+        row = (ahead[1] - behind[1]) / 2e-7
         assert np.abs(coupling[k] - row).max() < 1e-6 * np.abs(row).max()
+        column = (ahead[0] - behind[0]) / 2e-7
+        assert np.abs(K[:, [k]].toarray().ravel() - column).max() \
+            < 1e-5 * np.abs(column).max()
     for k in rng.choice(problem.d_basis.N, 4, replace=False):
         e = np.zeros_like(d)
         e[k] = 1e-6
         energy_slope = (newton.energy(u, d + e) - newton.energy(u, d - e)) / 2e-6
         assert grad_d[k] == pytest.approx(energy_slope, rel=1e-5)
-        column = (gradients(u, d + e)[0] - gradients(u, d - e)[0]) / 2e-6
+        column = (newton.gradient(u, d + e)[0] - newton.gradient(u, d - e)[0]) / 2e-6
         assert np.abs(coupling[:, k] - column).max() < 1e-6 * np.abs(column).max()
 
 
@@ -198,8 +200,9 @@ def test_bad_input_names_the_culprit(slit_mesh):
         PhaseFieldFracture(slit_mesh, kind="3d")
     with pytest.raises(ParameterError, match="initial_damage needs exactly"):
         PhaseFieldFracture(slit_mesh, initial_damage={"from": [0, 0.5], "width": 0.01})
-    with pytest.raises(ParameterError, match="scheme = 'newton' needs split = 'none'"):
-        PhaseFieldFracture(slit_mesh, scheme="newton", split="spectral")
+    with pytest.raises(ParameterError, match="scheme = 'newton' needs irreversibility = "
+                                             "'bounds'"):
+        PhaseFieldFracture(slit_mesh, scheme="newton", irreversibility="history")
     with pytest.raises(ParameterError, match="scheme must be one of"):
         PhaseFieldFracture(slit_mesh, scheme="monolithic")
     with pytest.raises(ParameterError, match="direction = 'z'"):

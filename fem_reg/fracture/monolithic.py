@@ -2,16 +2,19 @@
 energy in the displacement and the damage together, with a line search and the damage
 bounds ``d_prev <= d <= 1`` handled by a reduced-space (active-set) method.
 
-For P1 simplices without a split the energy, its gradient and its Hessian are exact
-cell sums: with ``psi_e`` the undamaged energy density of cell ``e`` (constant),
+For P1 simplices the energy, its gradient and its Hessian are exact cell sums: with
+``psi+_e`` and ``psi-_e`` the degraded and the kept parts of the undamaged energy density of
+cell ``e`` (constant; ``psi+`` all of it without a split),
 
-    E(u, d) = sum_e (1 + k) psi_e |e| + 1/2 d.A(u) d - b(u).d          (times the thickness)
-    grad_u E = K(d) u,     grad_d E = A(u) d - b(u)
-    Hessian  = [[K(d), C], [C^T, A(u)]],
-    C[a, j]  = sum_e sigma0_e : eps(v_a) int_e g'(d) phi_j,   g'(d) = -2 (1 - d)
+    E(u, d) = sum_e ((1 + k) psi+_e + psi-_e) |e| + 1/2 d.A(u) d - b(u).d    (times the thickness)
+    grad_u E = f(u, d) (the internal force),     grad_d E = A(u) d - b(u)
+    Hessian  = [[K(u, d), C], [C^T, A(u)]],
+    C[a, j]  = sum_e sigma+_e : eps(v_a) int_e g'(d) phi_j,   g'(d) = -2 (1 - d)
 
-(``A``, ``b``: the damage subproblem of :mod:`fem_reg.fracture.model`; ``sigma0``: the
-undamaged stress). The energy is not convex in ``(u, d)`` jointly, so the Hessian may be
+(``A``, ``b``: the damage subproblem of :mod:`fem_reg.fracture.model` driven by ``psi+``;
+``sigma+``: the stress of ``psi+``; ``K``: the problem's tangent stiffness, exact for the
+volumetric-deviatoric split away from ``tr eps = 0`` and by differences of the exact stress
+for the spectral one). The energy is not convex in ``(u, d)`` jointly, so the Hessian may be
 indefinite where the crack runs: a Newton direction that is not a descent direction, a
 singular Hessian, or a line search that cannot find an Armijo decrease in 8 halvings is
 replaced by one alternate-minimization pass (which never increases the energy). Those
@@ -26,6 +29,7 @@ import scipy.sparse.linalg as spla
 
 from ..fe.solvers import SPD_SPLU
 from ..resources import OwnedFactor
+from . import split
 
 ARMIJO = 1e-4
 MAX_HALVINGS = 8
@@ -34,8 +38,8 @@ BOUND_SLACK = 1e-12
 
 class MonolithicNewton:
     """Newton's method with a line search for one load step of a
-    :class:`~fem_reg.fracture.PhaseFieldFracture` problem (no split, bounds, P1 simplices:
-    the problem checks)."""
+    :class:`~fem_reg.fracture.PhaseFieldFracture` problem (bounds, P1 simplices: the problem
+    checks)."""
 
     def __init__(self, problem):
         self.problem = problem
@@ -53,28 +57,40 @@ class MonolithicNewton:
     # -- the energy and its derivatives ---------------------------------------------------
 
     def _density(self, u):
-        """``psi_e`` and the undamaged stress ``sigma0_e`` of every cell."""
+        """``(psi+_e, psi-_e, sigma+_e)`` of every cell: the degraded and the kept energy
+        density and the degraded part's stress (:func:`~fem_reg.fracture.split.energy_parts`)."""
         lam, mu = self.problem.material.lame
-        eps = self.problem._cell_strains(u)
-        trace = np.trace(eps, axis1=1, axis2=2)
-        psi = 0.5 * lam * trace ** 2 + mu * np.einsum("eij,eij->e", eps, eps)
-        sigma = lam * trace[:, None, None] * np.eye(eps.shape[1]) + 2.0 * mu * eps
-        return psi, sigma
+        return split.energy_parts(self.problem._cell_strains(u), lam, mu,
+                                  self.problem.parameters.split)
 
     def energy(self, u, d):
         """The total energy ``E(u, d)`` (elastic and fracture, times the thickness in 2D)."""
         p = self.problem
-        psi, _ = self._density(u)
-        A, b = p._damage_matrices(psi)
-        return float((1.0 + p.field.residual) * psi @ (self._areas * p.scale)
+        plus, minus, _ = self._density(u)
+        A, b = p._damage_matrices(plus)
+        return float(((1.0 + p.field.residual) * plus + minus) @ (self._areas * p.scale)
                      + p.scale * (0.5 * d @ (A @ d) - b @ d))
+
+    def gradient(self, u, d):
+        """``(grad_u E, grad_d E, K, K_free, sigma+, A)`` at ``(u, d)``: the internal force
+        (on all unknowns), the damage gradient, the tangent stiffness on all and on the free
+        unknowns, the cells' degraded stress and the damage matrix."""
+        p = self.problem
+        plus, _, sigma = self._density(u)
+        A, b = p._damage_matrices(plus)
+        if p.parameters.split == "spectral":
+            K, K_free, force = p._spectral(u, d)
+        else:                               # K(u, d) u is the internal force (secant)
+            K, K_free = p._stiffness(u, d)
+            force = K @ u
+        return force, p.scale * (A @ d - b), K, K_free, sigma, A
 
     def _coupling(self, sigma, d):
         """``C = d grad_u E / d d`` (``N_u x N_d``, times the thickness in 2D)."""
         p = self.problem
         local_d = d[p.d_basis.element_dofs]                                 # (nd, ncells)
         slope = -2.0 * np.einsum("jke,ke->je", self._mass, 1.0 - local_d)   # int g' phi_j
-        force = p.scale * np.einsum("aije,eij->ae", self._strains, sigma)   # sigma0 : eps(v_a)
+        force = p.scale * np.einsum("aije,eij->ae", self._strains, sigma)   # sigma+ : eps(v_a)
         data = (force[:, None, :] * slope[None, :, :]).ravel()
         return sp.csr_matrix((data, (self._rows, self._cols)), shape=self._shape)
 
@@ -116,11 +132,8 @@ class MonolithicNewton:
         """One Newton step with a backtracking line search: ``(u, d, full)`` (``full``: the
         whole step was taken), or ``None`` when it does not descend."""
         p = self.problem
-        psi, sigma = self._density(u)
-        A, b = p._damage_matrices(psi)
-        K, K_free = p._stiffness(u, d)
-        grad_u = (K @ u)[p.free]
-        grad_d = p.scale * (A @ d - b)
+        force, grad_d, _, K_free, sigma, A = self.gradient(u, d)
+        grad_u = force[p.free]
         # reduced space: a damage at a bound that the gradient pushes outwards stays there
         held = ((d <= lower + BOUND_SLACK) & (grad_d > 0.0)) | \
             ((d >= 1.0 - BOUND_SLACK) & (grad_d < 0.0))

@@ -82,7 +82,7 @@ class FractureParameters:
     scheme
         ``"alternate"`` (alternate minimization, the default) or ``"newton"``: Newton's
         method on ``(u, d)`` together with a line search and the bounds by a reduced-space
-        method (no split, ``irreversibility = "bounds"``, triangles or tetrahedra); a step
+        method (any split, ``irreversibility = "bounds"``, triangles or tetrahedra); a step
         that does not descend is replaced by an alternate-minimization pass.
     tolerance, max_iterations
         A step stops at a largest damage change below ``tolerance`` (between alternate
@@ -201,12 +201,11 @@ class PhaseFieldFracture(Problem):
         self.timings = {"displacement": np.zeros(2), "damage": np.zeros(2)}
         self.newton = None
         if p.scheme == "newton":
-            if self.cellwise is None or p.split != "none" or p.irreversibility != "bounds":
-                raise ParameterError(f"scheme = 'newton' needs split = 'none', "
-                                     f"irreversibility = 'bounds' and a triangle or "
-                                     f"tetrahedral mesh (got split = '{p.split}', "
-                                     f"irreversibility = '{p.irreversibility}' on "
-                                     f"{type(mesh).__name__})")
+            if self.cellwise is None or p.irreversibility != "bounds":
+                raise ParameterError(f"scheme = 'newton' needs irreversibility = 'bounds' "
+                                     f"(the energy it minimizes) and a triangle or "
+                                     f"tetrahedral mesh (got irreversibility = "
+                                     f"'{p.irreversibility}' on {type(mesh).__name__})")
             self.newton = MonolithicNewton(self)
             self.timings["newton"] = np.zeros(2)
 

@@ -35,6 +35,38 @@ def spectral_parts(eps, lam, mu):
     return psi_plus, psi_minus, sigma_plus, sigma_minus
 
 
+def energy_parts(eps, lam, mu, kind):
+    """``(psi_plus, psi_minus, sigma_plus)`` of strains ``eps`` (``(..., dim, dim)``; plane
+    strain in 2D) for the split ``kind``: ``"none"`` (all of the energy is degraded),
+    ``"volumetric_deviatoric"`` (Amor et al. 2009: ``psi+ = K/2 <tr eps>+^2 + mu
+    |dev eps|^2``, ``psi- = K/2 <tr eps>-^2``, the deviator in 3D) or ``"spectral"``.
+
+    >>> eps = np.array([[1e-3, 0.0], [0.0, -2e-3]])          # tr eps < 0
+    >>> plus, minus, _ = energy_parts(eps, 100.0, 50.0, "volumetric_deviatoric")
+    >>> bulk = 100.0 + 2.0 * 50.0 / 3.0
+    >>> bool(np.isclose(minus, 0.5 * bulk * 1e-6))
+    True
+    >>> total = sum(energy_parts(eps, 100.0, 50.0, "none")[:2])
+    >>> bool(np.isclose(plus + minus, total))
+    True
+    """
+    identity = np.eye(eps.shape[-1])
+    trace = np.trace(eps, axis1=-2, axis2=-1)
+    if kind == "spectral":
+        plus, minus, sigma_plus, _ = spectral_parts(eps, lam, mu)
+        return plus, minus, sigma_plus
+    if kind == "none":
+        psi = 0.5 * lam * trace ** 2 + mu * np.sum(eps * eps, axis=(-2, -1))
+        sigma = lam * trace[..., None, None] * identity + 2.0 * mu * eps
+        return psi, np.zeros_like(psi), sigma
+    bulk = lam + 2.0 * mu / 3.0
+    tension, compression = np.maximum(trace, 0.0), np.minimum(trace, 0.0)
+    deviator = eps - trace[..., None, None] / 3.0 * identity      # in-plane block of 3D's
+    plus = 0.5 * bulk * tension ** 2 + mu * (np.sum(eps * eps, axis=(-2, -1)) - trace ** 2 / 3.0)
+    sigma_plus = bulk * tension[..., None, None] * identity + 2.0 * mu * deviator
+    return plus, 0.5 * bulk * compression ** 2, sigma_plus
+
+
 def components(dim):
     """The independent strain components ``(i, j)``: xx, yy, xy in 2D; and zz, yz, xz in 3D."""
     pairs = [(0, 0), (1, 1), (0, 1)]
