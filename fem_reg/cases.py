@@ -98,6 +98,11 @@ def check_case_size(case, levels=1, refinement="remesh", ratio=2.0, max_dofs=Non
     return estimates
 
 
+def checkpoint_path(case, out_dir):
+    """Where a run of ``case`` into ``out_dir`` keeps its checkpoint (iterative problems)."""
+    return Path(out_dir) / f"{case.name}.checkpoint.npz"
+
+
 def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
     """Mesh, solve and write one case; returns the summary the CLI prints.
 
@@ -113,7 +118,7 @@ def run_case(case, out_dir, progress=None, resume=False, max_dofs=None):
         raise CaseError(f"{case.source}: --resume is for iterative problems; "
                         f"'{case.problem}' solves in one go")
     out_dir = Path(out_dir)
-    checkpoint = out_dir / f"{case.name}.checkpoint.npz"
+    checkpoint = checkpoint_path(case, out_dir)
     if resume and not checkpoint.is_file():
         raise CaseError(f"{checkpoint}: no checkpoint to resume from")
     options = solve.problem.solve_options(progress, checkpoint, resume)

@@ -38,13 +38,22 @@ def _out_dir(args, default):
 
 
 def cmd_run(args):
-    from .cases import problem_class, run_case
+    from .cases import checkpoint_path, problem_class, run_case
     from .io.case_file import load_case
     case = load_case(args.case)
     out = _out_dir(args, case.name)
     if problem_class(case.problem, case.source).iterative:
-        args.interrupted = (f"no output was changed; the run's checkpoint is in "
-                            f"{out}: continue with --resume")
+        checkpoint, started = checkpoint_path(case, out), time.time()
+
+        def kept():
+            # read when the interrupt comes: one before this run's first checkpoint leaves
+            # none (or an earlier run's, which is not this run's to resume)
+            if checkpoint.is_file() and checkpoint.stat().st_mtime >= started:
+                return (f"no output was changed; the run's checkpoint is in {out}: continue "
+                        f"with --resume")
+            return INTERRUPTED["run"]
+
+        args.interrupted = kept
     start = time.perf_counter()
     log.info("running %s (%s) -> %s", case.name, case.problem, out)
     from .io.progress import ProgressBar
@@ -339,7 +348,8 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt as err:
         what = "terminated (SIGTERM)" if isinstance(err, Terminated) else "interrupted"
-        print(f"fem-reg: error: {command} {what}: {args.interrupted}", file=sys.stderr)
+        kept = args.interrupted() if callable(args.interrupted) else args.interrupted
+        print(f"fem-reg: error: {command} {what}: {kept}", file=sys.stderr)
         from .resources import SOLVING
         if any(t.name == SOLVING and t.is_alive() for t in threading.enumerate()):
             # a factorization abandoned in C: leave without finalizing under its feet

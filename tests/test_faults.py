@@ -305,6 +305,33 @@ def test_truncated_checkpoint_is_one_line_naming_the_file(tmp_path, capsys):
     assert snapshot(out) == before
 
 
+def test_an_interrupt_names_a_checkpoint_only_when_this_run_wrote_one(tmp_path, capsys,
+                                                                     monkeypatch):
+    """Ctrl-C in an iterative run before its first checkpoint (an older run's file is
+    there) says nothing was written; after this run's checkpoint it points to --resume."""
+    from fem_reg import cases
+    case = tmp_path / "sent.toml"
+    case.write_text('problem = "phase_field_fracture"\n[mesh]\ngeometry = "sent_specimen"\n'
+                    'h = 0.1\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    checkpoint = out / "sent.checkpoint.npz"
+    checkpoint.write_bytes(b"an earlier run's")
+    os.utime(checkpoint, (0, 0))
+
+    def interrupted(case, out_dir, **options):
+        if options.get("resume"):
+            checkpoint.write_bytes(b"this run's")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cases, "run_case", interrupted)
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(out))
+    one_line_error(status, err, r"run interrupted: no output was written or changed")
+    status, _, err = run(capsys, "-q", "run", str(case), "--out", str(out), "--resume")
+    one_line_error(status, err, r"run interrupted: no output was changed; the run's "
+                                r"checkpoint is in .*out: continue with --resume")
+
+
 def test_an_interrupt_while_vtk_loads_is_an_interrupt_not_an_import_error():
     """VTK's module loader turned a SIGTERM raised inside it into 'ImportError: Failed to
     load vtkRenderingContextOpenGL2' (seen twice in CI): the loading holds the signals and
