@@ -341,15 +341,11 @@ class PhaseFieldFracture(Problem):
         """``psi+``, the part of the undamaged energy density that damage degrades (all of
         it without a split), at the quadrature points."""
         lam, mu = self.material.lame
-        if self.parameters.split == "spectral":
+        if self.parameters.split == "spectral":     # one eigen decomposition per cell
             psi_plus = split.spectral_parts(self._cell_strains(u), lam, mu)[0]
             return np.broadcast_to(psi_plus[:, None], self.u_basis.dx.shape)
-        eps = sym_grad(self.u_basis.interpolate(u))
-        if self.parameters.split == "none":
-            return 0.5 * lam * trace(eps) ** 2 + mu * ddot(eps, eps)
-        tr = trace(eps)
-        return 0.5 * (lam + 2.0 * mu / 3.0) * np.maximum(tr, 0.0) ** 2 \
-            + mu * (ddot(eps, eps) - tr ** 2 / 3.0)
+        eps = np.moveaxis(sym_grad(self.u_basis.interpolate(u)), (0, 1), (-2, -1))
+        return split.energy_parts(eps, lam, mu, self.parameters.split)[0]
 
     def _displacement(self, d, prescribed, u0):
         """Equilibrium at damage ``d``: one solve without a split; with the
