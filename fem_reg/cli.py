@@ -28,6 +28,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"fem-reg: error: {message} (see '{self.prog} --help')\n")
 
 
+class IntermixedParser(Parser):
+    """A subcommand whose optional positional may follow its options (``mesh make
+    rectangle --h 0.1 out.msh``): plain argparse fills the positionals at the first option
+    and rejects the file given after it."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixing:                    # the two passes of the intermixed parse
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def _print_json(data):
     json.dump(data, sys.stdout, indent=1, default=float)
     sys.stdout.write("\n")
@@ -271,7 +288,8 @@ def build_parser():
     demo.set_defaults(func=cmd_demo)
 
     mesh = sub.add_parser("mesh", parents=[quiet], help="mesh utilities")
-    mesh_sub = mesh.add_subparsers(dest="mesh_command", required=True, parser_class=Parser)
+    mesh_sub = mesh.add_subparsers(dest="mesh_command", required=True,
+                                   parser_class=IntermixedParser)
     info = mesh_sub.add_parser("info", parents=[quiet],
                                help="cells, nodes, quality, names of a mesh file")
     info.add_argument("file")

@@ -163,6 +163,13 @@ def test_mesh_make_out_option_json_and_quiet(tmp_path, capsys, monkeypatch):
     assert status == 0 and (tmp_path / "sq.vtu").exists()
     status, _, err = run(capsys, "mesh", "make", "rectangle", "a.msh", "--out", "b.msh")
     assert status == 2 and "two output files" in err and not (tmp_path / "a.msh").exists()
+    # the file may follow the options
+    status, out, _ = run(capsys, "mesh", "make", "rectangle", "--h", "0.5", "late.msh")
+    assert status == 0 and (tmp_path / "late.msh").exists() and "wrote late.msh" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mesh", "make", "rectangle", "--h", "0.5", "a.msh", "b.msh"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: b.msh" in capsys.readouterr().err
 
 
 def test_problems_listing(capsys):
