@@ -15,7 +15,7 @@ ROW = ("displacement", "force", "elastic_energy", "fracture_energy", "external_w
 class LoadState:
     """The last accepted step of a load history.
 
-    ``u``, ``d``: its fields; ``driving``: the history field ``H`` (empty without one);
+    ``u``, ``d``: its fields; ``driving``: the history field ``H`` (None without one);
     ``initial``: the fracture energy the loading started from; ``pending``: the
     displacements still to reach with the halvings each may take, the next last; ``rows``:
     one :data:`ROW` per accepted step; ``snapshots``: ``(displacement, u, d)`` kept for
@@ -25,7 +25,7 @@ class LoadState:
     """
     u: np.ndarray
     d: np.ndarray
-    driving: np.ndarray
+    driving: np.ndarray | None
     initial: float
     pending: list
     rows: list = field(default_factory=list)
@@ -60,7 +60,8 @@ class LoadState:
     def arrays(self):
         """The state as named arrays (``numpy.savez``)."""
         n, m = len(self.rows), len(self.snapshots)
-        return {"u": self.u, "d": self.d, "driving": self.driving,
+        return {"u": self.u, "d": self.d,
+                "driving": np.zeros(0) if self.driving is None else self.driving,
                 "scalars": np.array([self.initial, self.work, self.force, self.displacement,
                                      self.cuts, self.seconds]),
                 "pending": np.array(self.pending, dtype=np.float64).reshape(-1, 2),
@@ -75,7 +76,8 @@ class LoadState:
         """The state of :meth:`arrays` read back."""
         initial, work, force, displacement, cuts, seconds = stored["scalars"]
         return cls(u=stored["u"].copy(), d=stored["d"].copy(),
-                   driving=stored["driving"].copy(), initial=float(initial),
+                   driving=stored["driving"].copy() if stored["driving"].size else None,
+                   initial=float(initial),
                    pending=[(float(t), int(h)) for t, h in stored["pending"]],
                    rows=[tuple(row) for row in stored["rows"]],
                    snapshots=list(zip(stored["snapshot_at"], stored["snapshot_u"],

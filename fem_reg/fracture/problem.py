@@ -459,8 +459,7 @@ class PhaseFieldFracture(Problem):
             while state.pending:
                 prescribed, halvings = state.pending[-1]
                 limit = p.cut_after if halvings > 0 else None
-                driving = state.driving if state.driving.size else None
-                solved = self.step(prescribed, state.u, state.d, limit, driving) \
+                solved = self.step(prescribed, state.u, state.d, limit, state.driving) \
                     if self.newton is None else self.newton.step(prescribed, state.u,
                                                                  state.d, limit)
                 if solved is None:                   # the crack runs: two half steps
@@ -468,14 +467,13 @@ class PhaseFieldFracture(Problem):
                         state.cut()
                     continue
                 u, d, K, iterations = solved
-                if driving is not None:
-                    driving = np.maximum(driving, self._energy_density(u))
+                driving = state.driving if state.driving is None \
+                    else np.maximum(state.driving, self._energy_density(u))
                 force = float((K @ u)[self.loaded].sum())
                 elastic, fracture = 0.5 * float(u @ (K @ u)), self._fracture_energy(d)
                 keep = p.history_every and (len(state.rows) + 1) % p.history_every == 0
                 with signals_held():                 # a checkpoint never sees half a step
-                    state.accept(u, d, state.driving if driving is None else driving,
-                                 force, elastic, fracture, iterations, keep)
+                    state.accept(u, d, driving, force, elastic, fracture, iterations, keep)
                 if progress is not None:
                     done = int(round(prescribed / p.displacement * p.steps))
                     progress(done, p.steps, f"u = {prescribed:.4g}  F = {force:.4g}  "
@@ -499,8 +497,8 @@ class PhaseFieldFracture(Problem):
         u = np.zeros(self.u_basis.N)
         # the history field H (the largest psi+ so far) of irreversibility = "history"
         driving = np.zeros_like(self._energy_density(u)) \
-            if self.parameters.irreversibility == "history" else np.zeros(0)
-        d = self._damage(u, self.d0, self.d0, driving if driving.size else None) \
+            if self.parameters.irreversibility == "history" else None
+        d = self._damage(u, self.d0, self.d0, driving) \
             if self.d0.any() else self.d0.copy()
         return LoadState(u=u, d=d, driving=driving, initial=self._fracture_energy(d),
                          pending=self._increments())
